@@ -1,0 +1,195 @@
+"""Command line: `backbone run | check | preview | sync` (also `python -m bot ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
+import discord
+
+from bot.config import ConfigError, Secret, Settings
+from bot.knowledge.loader import KnowledgeBaseError
+from bot.knowledge.render import to_text
+from bot.knowledge.store import Knowledge, KnowledgeStore
+from bot.logging_setup import setup_logging
+from bot.storage.database import open_database
+from bot.storage.migrations import DatabaseTooNewError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+if TYPE_CHECKING:
+    from bot.client import Backbone
+
+log = logging.getLogger("bot")
+
+
+def _fail(message: str) -> int:
+    print(f"backbone: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load_knowledge(directory: Path) -> Knowledge:
+    try:
+        return Knowledge.load(directory)
+    except KnowledgeBaseError as exc:
+        print(f"The knowledge base in {directory} has {len(exc.errors)} error(s):", file=sys.stderr)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _make_bot(
+    settings: Settings, knowledge: Knowledge, db: aiosqlite.Connection | None, *, sync: bool
+) -> Backbone:
+    from bot.client import Backbone  # late: `check` and `preview` need no Discord client
+
+    return Backbone(
+        settings=settings,
+        knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
+        db=db,  # type: ignore[arg-type]  # None only for preview, where no cog touches storage
+        sync_on_start=sync,
+    )
+
+
+async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> None:
+    db = await open_database(settings.database_path)
+    try:
+        bot = _make_bot(settings, knowledge, db, sync=True)
+        async with bot:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+            await bot.start(token.reveal())
+    finally:
+        await db.close()
+
+
+async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
+    from bot.sync import sync_commands
+
+    db = await open_database(settings.database_path)
+    try:
+        bot = _make_bot(settings, knowledge, db, sync=False)
+        async with bot:
+            await bot.login(token.reveal())
+            count = await sync_commands(bot.tree, db, bot.application_id, guild, force=True)
+    finally:
+        await db.close()
+    return count or 0
+
+
+async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[str, str]]:
+    """Load the cogs without connecting, to list the real command tree."""
+    from bot.client import EXTENSIONS
+    from bot.cogs.help import command_listing
+
+    bot = _make_bot(settings, knowledge, None, sync=False)
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+    return command_listing(bot.tree)
+
+
+def cmd_run(settings: Settings) -> int:
+    token = settings.require_token()
+    setup_logging(settings)
+    knowledge = _load_knowledge(settings.knowledge_dir)
+    try:
+        asyncio.run(_run(settings, knowledge, token))
+    except discord.LoginFailure:
+        return _fail(
+            "Discord rejected DISCORD_TOKEN. Reset the token in the Developer Portal "
+            "(Bot > Reset Token) and update .env."
+        )
+    except discord.PrivilegedIntentsRequired:
+        return _fail("Discord refused a privileged intent; Backbone should need none.")
+    except DatabaseTooNewError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+def cmd_check(settings: Settings) -> int:
+    knowledge = _load_knowledge(settings.knowledge_dir)
+    print(f"{settings.knowledge_dir}: OK ({knowledge.base.counts()})")
+    return EXIT_OK
+
+
+def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
+    from bot.preview import PreviewError, preview
+
+    knowledge = _load_knowledge(settings.knowledge_dir)
+    listing = asyncio.run(_help_listing(settings, knowledge))
+    for n, line in enumerate(lines):
+        try:
+            reply = preview(knowledge, line, listing)
+        except PreviewError as exc:
+            return _fail(f"cannot preview {line!r}: {exc}")
+        if n:
+            print()
+        print(to_text(reply))
+    return EXIT_OK
+
+
+def cmd_sync(settings: Settings, guild: int | None) -> int:
+    token = settings.require_token()
+    setup_logging(settings)
+    knowledge = _load_knowledge(settings.knowledge_dir)
+    try:
+        count = asyncio.run(_sync(settings, knowledge, token, guild))
+    except discord.LoginFailure:
+        return _fail("Discord rejected DISCORD_TOKEN; reset it in the Developer Portal.")
+    where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
+    print(f"Synced {count} slash commands to {where}.")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backbone",
+        description="Backbone, a Discord coaching bot for back training and posture.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+    commands.add_parser("check", help="validate the knowledge base; errors as path:line: message")
+    preview = commands.add_parser(
+        "preview", help='print what the bot would reply, e.g. preview "/cue exercise:rows"'
+    )
+    preview.add_argument("invocation", nargs="+", help="one or more quoted slash commands")
+    sync = commands.add_parser("sync", help="register the slash commands with Discord now")
+    sync.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load()
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "check":
+            return cmd_check(settings)
+        if args.command == "preview":
+            return cmd_preview(settings, args.invocation)
+        return cmd_sync(settings, args.guild)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"backbone: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

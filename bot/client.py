@@ -1,0 +1,67 @@
+"""The Bot subclass: holds the dependencies `main()` opened and loads the cogs."""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+import discord
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.error_handler import BackboneTree
+from bot.knowledge.store import KnowledgeStore
+from bot.sync import sync_commands
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.cogs.knowledge",
+    "bot.cogs.admin",
+    "bot.cogs.help",
+)
+
+
+def bot_intents() -> discord.Intents:
+    """Slash commands need only the guilds intent; nothing privileged."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class Backbone(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        knowledge: KnowledgeStore,
+        db: aiosqlite.Connection,
+        sync_on_start: bool = True,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=BackboneTree,
+        )
+        self.settings = settings
+        self.knowledge = knowledge
+        self.db = db
+        self.sync_on_start = sync_on_start
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        log.info("Knowledge base: %s", self.knowledge.current.base.counts())
+        if self.sync_on_start:
+            await sync_commands(
+                self.tree,
+                self.db,
+                self.application_id,
+                self.settings.dev_guild_id,
+                force=False,
+            )
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s in %d servers", self.user, len(self.guilds))

@@ -1,0 +1,85 @@
+"""/coach: server-admin commands (Manage Server), checked again at run time."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_reply import NO_MENTIONS
+from bot.knowledge.loader import KnowledgeBaseError
+from bot.knowledge.render import DESCRIPTION_LIMIT
+
+if TYPE_CHECKING:
+    from bot.client import Backbone
+
+log = logging.getLogger(__name__)
+
+
+def error_listing(lines: list[str], limit: int = DESCRIPTION_LIMIT) -> tuple[str, bool]:
+    """As many `file:line: message` lines as fit in a code block; True if some were cut."""
+    shown: list[str] = []
+    budget = limit - len("```\n\n```") - 40
+    for n, line in enumerate(lines):
+        if len(line) + 1 > budget:
+            shown.append(f"… and {len(lines) - n} more (see the attached file)")
+            return "```\n" + "\n".join(shown) + "\n```", True
+        shown.append(line)
+        budget -= len(line) + 1
+    return "```\n" + "\n".join(shown) + "\n```", False
+
+
+class AdminCog(commands.Cog):
+    coach = app_commands.Group(
+        name="coach",
+        description="Server settings and knowledge base tools (Manage Server).",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: Backbone) -> None:
+        self.bot = bot
+
+    @coach.command(name="reload", description="Reload the knowledge base from its YAML files.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def reload(self, interaction: discord.Interaction[Backbone]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        before = self.bot.knowledge.current.base.counts()
+        try:
+            fresh = await self.bot.knowledge.reload()
+        except KnowledgeBaseError as exc:
+            lines = exc.lines()
+            log.warning(
+                "Knowledge reload by %s failed: %d error(s)", interaction.user.id, len(lines)
+            )
+            listing, cut = error_listing(lines)
+            embed = discord.Embed(
+                title=f"Reload failed: {len(lines)} error(s). "
+                "The previous knowledge base is still live.",
+                description=listing,
+                colour=discord.Colour.red(),
+            )
+            embed.set_footer(text="Fix these lines, then run /coach reload again.")
+            files = (
+                [discord.File(io.BytesIO("\n".join(lines).encode()), "knowledge-errors.txt")]
+                if cut
+                else []
+            )
+            await interaction.followup.send(
+                embed=embed, files=files, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        log.info("Knowledge reloaded by %s: %s", interaction.user.id, fresh.base.counts())
+        await interaction.followup.send(
+            f"Knowledge base reloaded: {fresh.base.counts()} (was {before}).",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def setup(bot: Backbone) -> None:
+    await bot.add_cog(AdminCog(bot))

@@ -1,0 +1,122 @@
+"""Typed settings from the environment, with `.env` as a fallback for local runs.
+
+Values already in the environment win over `.env`. Every problem is collected and
+reported together, each naming the variable and what a valid value looks like.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+TOKEN_HELP = (
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
+    "(New Application > Bot > Reset Token), then put the token in .env as "
+    "DISCORD_TOKEN=... (see .env.example) or export it in your shell."
+)
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: `KEY=value` lines, `#` comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if not match:
+            continue
+        key, raw = match.groups()
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+            raw = raw[1:-1]
+        else:
+            raw = raw.split(" #", 1)[0].strip()
+        values[key] = raw
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: Secret | None
+    database_path: Path
+    knowledge_dir: Path
+    log_level: str
+    dev_guild_id: int | None
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        merged = read_env_file(env_file) if env_file is not None else {}
+        merged.update(os.environ if environ is None else environ)
+        return cls.from_mapping(merged)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        token = get("DISCORD_TOKEN")
+        log_level = get("LOG_LEVEL", "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
+        guild_raw = get("DEV_GUILD_ID")
+        dev_guild_id: int | None = None
+        if guild_raw:
+            if _SNOWFLAKE.match(guild_raw):
+                dev_guild_id = int(guild_raw)
+            else:
+                problems.append(
+                    f"DEV_GUILD_ID={guild_raw!r} is not a server id: right-click the server "
+                    "with Developer Mode on and Copy Server ID (15-21 digits), or leave it empty."
+                )
+        database_path = Path(get("DATABASE_PATH", "data/backbone.db"))
+        if database_path.exists() and database_path.is_dir():
+            problems.append(f"DATABASE_PATH={str(database_path)!r} is a directory; name a file.")
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            token=Secret(token) if token else None,
+            database_path=database_path,
+            knowledge_dir=Path(get("KNOWLEDGE_DIR", "knowledge")),
+            log_level=log_level,
+            dev_guild_id=dev_guild_id,
+        )
+
+    def require_token(self) -> Secret:
+        if self.token is None:
+            raise ConfigError([TOKEN_HELP])
+        return self.token

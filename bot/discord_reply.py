@@ -1,0 +1,41 @@
+"""Turn plain `Reply` values into Discord responses, with mentions off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.knowledge.render import EmbedSpec, Reply
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def to_embed(spec: EmbedSpec) -> discord.Embed:
+    embed = discord.Embed(
+        title=spec.title, description=spec.description or None, colour=spec.colour
+    )
+    for field in spec.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    if spec.footer:
+        embed.set_footer(text=spec.footer)
+    return embed
+
+
+def reply_kwargs(reply: Reply) -> dict[str, Any]:
+    embeds = [to_embed(e) for e in (reply.embed, *reply.extra_embeds) if e is not None]
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": reply.ephemeral}
+    if reply.content:
+        kwargs["content"] = reply.content
+    if embeds:
+        kwargs["embeds"] = embeds
+    return kwargs
+
+
+async def send_reply(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """Answer the interaction, or follow up if it was already deferred."""
+    kwargs = reply_kwargs(reply)
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)

@@ -1,0 +1,276 @@
+"""One search module for autocomplete, "did you mean" suggestions and `/ask`.
+
+`NameIndex` answers "which entry does this name mean?" for one kind of entry (exact,
+prefix, typo-tolerant). `TextIndex` ranks whole entries for a free-text question with
+BM25. Both are built once per knowledge base load and are read-only afterwards, so
+lookups need no locks and cost no I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.text import normalize, stem, terms, words
+
+AUTOCOMPLETE_LIMIT = 25
+CHOICE_TEXT_LIMIT = 100
+
+EntryKind = Literal["exercise", "situation", "posture"]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An autocomplete choice: `label` is shown, `value` (the entry id) is sent back."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class NamedEntry:
+    id: str
+    name: str
+    aliases: Sequence[str] = ()
+
+
+def _label(name: str, alias: str | None) -> str:
+    text = name if alias is None else f"{name} ({alias})"
+    return text if len(text) <= CHOICE_TEXT_LIMIT else text[: CHOICE_TEXT_LIMIT - 1] + "…"
+
+
+def _row_order(row: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    return (row[0], row[1], row[2] or "")
+
+
+def _stemmed_key(text: str) -> str:
+    return "".join(stem(w) for w in words(text))
+
+
+class NameIndex:
+    """Names, ids and aliases of one kind of entry."""
+
+    FUZZY_CUTOFF = 72.0
+    RESOLVE_CUTOFF = 86.0
+
+    def __init__(self, entries: Iterable[NamedEntry]) -> None:
+        self._names: dict[str, str] = {}
+        self._exact: dict[str, str] = {}
+        # (key, entry id, alias or None) sorted by key, for prefix search with bisect.
+        starts: list[tuple[str, str, str | None]] = []
+        inner: list[tuple[str, str, str | None]] = []
+        for entry in entries:
+            self._names[entry.id] = entry.name
+            for label, alias in [
+                (entry.id, None),
+                (entry.name, None),
+                *((a, a) for a in entry.aliases),
+            ]:
+                key = normalize(label)
+                self._exact.setdefault(key, entry.id)
+                self._exact.setdefault(_stemmed_key(label), entry.id)
+                starts.append((key, entry.id, alias))
+                parts = words(label)
+                for i in range(1, len(parts)):
+                    inner.append(("".join(parts[i:]), entry.id, alias))
+        starts.sort(key=_row_order)
+        inner.sort(key=_row_order)
+        self._starts = starts
+        self._start_keys = [k for k, _, _ in starts]
+        self._inner = inner
+        self._inner_keys = [k for k, _, _ in inner]
+        self._fuzzy_keys = self._start_keys
+        self._default = [
+            Choice(_label(name, None), entry_id)
+            for entry_id, name in sorted(self._names.items(), key=lambda kv: kv[1].casefold())[
+                :AUTOCOMPLETE_LIMIT
+            ]
+        ]
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._names
+
+    def name(self, entry_id: str) -> str:
+        return self._names[entry_id]
+
+    def resolve(self, text: str) -> str | None:
+        """The entry `text` names exactly, allowing spelling variants and small typos."""
+        key = normalize(text)
+        if not key:
+            return None
+        found = self._exact.get(key) or self._exact.get(_stemmed_key(text))
+        if found:
+            return found
+        best = process.extract(
+            key, self._fuzzy_keys, scorer=fuzz.ratio, limit=4, score_cutoff=self.RESOLVE_CUTOFF
+        )
+        owners = {self._starts[i][1] for _, _, i in best}
+        # Only accept a typo match when it is unambiguous.
+        return self._starts[best[0][2]][1] if len(owners) == 1 else None
+
+    def complete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Choice]:
+        """Choices for a partly typed name: prefixes first, then typo-tolerant matches."""
+        key = normalize(text)
+        if not key:
+            return self._default[:limit]
+        picked: dict[str, Choice] = {}
+
+        def take(entry_id: str, alias: str | None) -> None:
+            if entry_id not in picked and len(picked) < limit:
+                picked[entry_id] = Choice(_label(self._names[entry_id], alias), entry_id)
+
+        exact = self._exact.get(key)
+        if exact:
+            take(exact, None)
+        for keys, rows in ((self._start_keys, self._starts), (self._inner_keys, self._inner)):
+            i = bisect.bisect_left(keys, key)
+            while i < len(keys) and len(picked) < limit and keys[i].startswith(key):
+                _, entry_id, alias = rows[i]
+                take(entry_id, alias)
+                i += 1
+        if len(picked) < limit and len(key) >= 3:
+            for _, _, i in process.extract(
+                key,
+                self._fuzzy_keys,
+                scorer=fuzz.ratio,
+                limit=limit * 2,
+                score_cutoff=self.FUZZY_CUTOFF,
+            ):
+                _, entry_id, alias = self._starts[i]
+                take(entry_id, alias)
+        return list(picked.values())
+
+    def suggest(self, text: str, limit: int = 5) -> list[str]:
+        """Closest entry ids for a name that did not resolve ("did you mean")."""
+        key = normalize(text)
+        seen: dict[str, None] = {}
+        for choice in self.complete(text, limit):
+            seen.setdefault(choice.value, None)
+        if len(seen) < limit and key:
+            for _, _, i in process.extract(
+                key, self._fuzzy_keys, scorer=fuzz.WRatio, limit=limit * 3
+            ):
+                seen.setdefault(self._starts[i][1], None)
+                if len(seen) >= limit:
+                    break
+        return list(seen)[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: EntryKind
+    id: str
+    title: str
+    names: tuple[str, ...]
+    """Title and aliases: weighted highest."""
+    keywords: tuple[str, ...]
+    passages: tuple[Passage, ...]
+    """The body, in pieces; the best-matching piece is shown as the snippet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    document: Document
+    score: float
+    snippet: Passage | None
+
+
+class TextIndex:
+    """BM25 over knowledge documents, with field weights and typo repair for query terms."""
+
+    K1 = 1.2
+    B = 0.75
+    NAME_WEIGHT = 3
+    KEYWORD_WEIGHT = 2
+    TYPO_CUTOFF = 82.0
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self.documents = list(documents)
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._lengths: list[int] = []
+        for n, doc in enumerate(self.documents):
+            counts = self._document_terms(doc)
+            self._lengths.append(sum(counts.values()))
+            for term, tf in counts.items():
+                postings[term].append((n, tf))
+        self._postings = dict(postings)
+        total = len(self.documents) or 1
+        self._avg_length = (sum(self._lengths) / total) or 1.0
+        self._idf = {
+            term: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
+            for term, p in self._postings.items()
+        }
+        self._vocabulary = sorted(self._postings)
+
+    @classmethod
+    def _document_terms(cls, doc: Document) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for name in doc.names:
+            for term in [*terms(name), normalize(name)]:
+                counts[term] += cls.NAME_WEIGHT
+        for keyword in doc.keywords:
+            for term in [*terms(keyword), normalize(keyword)]:
+                counts[term] += cls.KEYWORD_WEIGHT
+        for passage in doc.passages:
+            counts.update(terms(passage.text))
+        return counts
+
+    def query_terms(self, question: str) -> list[str]:
+        """Stemmed query terms; joined neighbours ("pull up" -> "pullup") and typo repairs."""
+        raw = words(question)
+        found: list[str] = []
+        for size in (2, 3):
+            for i in range(len(raw) - size + 1):
+                joined = "".join(raw[i : i + size])
+                if joined in self._postings:
+                    found.append(joined)
+        for term in terms(question):
+            if term in self._postings:
+                found.append(term)
+            elif len(term) >= 4:
+                match = process.extractOne(
+                    term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=self.TYPO_CUTOFF
+                )
+                if match is not None:
+                    found.append(match[0])
+        return list(dict.fromkeys(found))
+
+    def search(self, question: str, limit: int = 5) -> list[Hit]:
+        query = self.query_terms(question)
+        scores: dict[int, float] = defaultdict(float)
+        for term in query:
+            idf = self._idf[term]
+            for n, tf in self._postings[term]:
+                norm = self.K1 * (1 - self.B + self.B * self._lengths[n] / self._avg_length)
+                scores[n] += idf * tf * (self.K1 + 1) / (tf + norm)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        wanted = set(query)
+        return [
+            Hit(self.documents[n], score, self._snippet(self.documents[n], wanted))
+            for n, score in best
+        ]
+
+    @staticmethod
+    def _snippet(doc: Document, wanted: set[str]) -> Passage | None:
+        best: Passage | None = None
+        best_overlap = 0
+        for passage in doc.passages:
+            overlap = len(wanted.intersection(terms(passage.text)))
+            if overlap > best_overlap:
+                best, best_overlap = passage, overlap
+        return best if best is not None else (doc.passages[0] if doc.passages else None)
