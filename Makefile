@@ -18,8 +18,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+.env:
+	cp .env.example .env
+
 ## Install and start the bot (reads DISCORD_TOKEN from the environment or .env).
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run .env
 	$(BIN)/backbone run
 
 ## Install test dependencies, then lint, type-check and run the whole test suite.
