@@ -132,11 +132,8 @@ class NameIndex:
         if exact:
             take(exact, None)
         for keys, rows in ((self._start_keys, self._starts), (self._inner_keys, self._inner)):
-            i = bisect.bisect_left(keys, key)
-            while i < len(keys) and len(picked) < limit and keys[i].startswith(key):
-                _, entry_id, alias = rows[i]
+            for _, entry_id, alias in self._prefixed(keys, rows, key, limit):
                 take(entry_id, alias)
-                i += 1
         if len(picked) < limit and len(key) >= 3:
             for _, _, i in process.extract(
                 key,
@@ -148,6 +145,24 @@ class NameIndex:
                 _, entry_id, alias = self._starts[i]
                 take(entry_id, alias)
         return list(picked.values())
+
+    @staticmethod
+    def _prefixed(
+        keys: list[str], rows: list[tuple[str, str, str | None]], prefix: str, limit: int
+    ) -> list[tuple[str, str, str | None]]:
+        """Rows whose key starts with `prefix`: names before aliases, shorter first.
+
+        Only a bounded window is looked at, so a one-letter prefix over thousands of
+        entries costs the same as a precise one.
+        """
+        start = bisect.bisect_left(keys, prefix)
+        window: list[tuple[str, str, str | None]] = []
+        for i in range(start, min(start + limit * 8, len(keys))):
+            if not keys[i].startswith(prefix):
+                break
+            window.append(rows[i])
+        window.sort(key=lambda row: (row[2] is not None, len(row[0]), row[0]))
+        return window
 
     def suggest(self, text: str, limit: int = 5) -> list[str]:
         """Closest entry ids for a name that did not resolve ("did you mean")."""
@@ -201,16 +216,20 @@ class TextIndex:
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self.documents = list(documents)
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._lengths: list[int] = []
+        # BM25F-style: name and keyword matches count at a fixed weight, body matches are
+        # normalised by body length, so a long exercise guide is not outranked by a short
+        # tip that merely mentions the same word.
+        postings: dict[str, list[tuple[int, float, int]]] = defaultdict(list)
+        body_lengths: list[int] = []
         for n, doc in enumerate(self.documents):
-            counts = self._document_terms(doc)
-            self._lengths.append(sum(counts.values()))
-            for term, tf in counts.items():
-                postings[term].append((n, tf))
+            fixed, body = self._document_terms(doc)
+            body_lengths.append(sum(body.values()))
+            for term in fixed.keys() | body.keys():
+                postings[term].append((n, fixed[term], body[term]))
         self._postings = dict(postings)
         total = len(self.documents) or 1
-        self._avg_length = (sum(self._lengths) / total) or 1.0
+        average = (sum(body_lengths) / total) or 1.0
+        self._norms = [1 - self.B + self.B * length / average for length in body_lengths]
         self._idf = {
             term: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
             for term, p in self._postings.items()
@@ -218,17 +237,18 @@ class TextIndex:
         self._vocabulary = sorted(self._postings)
 
     @classmethod
-    def _document_terms(cls, doc: Document) -> Counter[str]:
-        counts: Counter[str] = Counter()
+    def _document_terms(cls, doc: Document) -> tuple[Counter[str], Counter[str]]:
+        fixed: Counter[str] = Counter()
         for name in doc.names:
-            for term in [*terms(name), normalize(name)]:
-                counts[term] += cls.NAME_WEIGHT
+            for term in {*terms(name), normalize(name)}:
+                fixed[term] += cls.NAME_WEIGHT
         for keyword in doc.keywords:
-            for term in [*terms(keyword), normalize(keyword)]:
-                counts[term] += cls.KEYWORD_WEIGHT
+            for term in {*terms(keyword), normalize(keyword)}:
+                fixed[term] += cls.KEYWORD_WEIGHT
+        body: Counter[str] = Counter()
         for passage in doc.passages:
-            counts.update(terms(passage.text))
-        return counts
+            body.update(terms(passage.text))
+        return fixed, body
 
     def query_terms(self, question: str) -> list[str]:
         """Stemmed query terms; joined neighbours ("pull up" -> "pullup") and typo repairs."""
@@ -255,9 +275,9 @@ class TextIndex:
         scores: dict[int, float] = defaultdict(float)
         for term in query:
             idf = self._idf[term]
-            for n, tf in self._postings[term]:
-                norm = self.K1 * (1 - self.B + self.B * self._lengths[n] / self._avg_length)
-                scores[n] += idf * tf * (self.K1 + 1) / (tf + norm)
+            for n, fixed, body in self._postings[term]:
+                tf = fixed + body / self._norms[n]
+                scores[n] += idf * tf * (self.K1 + 1) / (tf + self.K1)
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         wanted = set(query)
         return [

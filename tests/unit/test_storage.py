@@ -1,0 +1,75 @@
+"""Storage: a real SQLite file, migrated by PRAGMA user_version, refusing newer files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.storage import migrations
+from bot.storage.database import open_database
+from bot.storage.migrations import DatabaseTooNewError, Migration, available_migrations, migrate
+from bot.storage.state import get_state, set_state
+
+
+async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "backbone.db"
+    db = await open_database(path)
+    try:
+        assert path.exists()
+        assert await migrations.schema_version(db) == available_migrations()[-1].version
+        async with db.execute("PRAGMA journal_mode") as cursor:
+            assert (await cursor.fetchone())[0] == "wal"
+        async with db.execute("PRAGMA foreign_keys") as cursor:
+            assert (await cursor.fetchone())[0] == 1
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "backbone.db"
+    db = await open_database(path)
+    await set_state(db, "k", "v1")
+    await db.close()
+    db = await open_database(path)
+    try:
+        assert await get_state(db, "k") == "v1"
+        await set_state(db, "k", "v2")
+        assert await get_state(db, "k") == "v2"
+        assert await get_state(db, "missing") is None
+    finally:
+        await db.close()
+
+
+async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "backbone.db"
+    async with aiosqlite.connect(path) as raw:
+        await raw.execute("PRAGMA user_version = 999")
+        await raw.commit()
+    with pytest.raises(DatabaseTooNewError, match="schema version 999"):
+        await open_database(path)
+
+
+@pytest.mark.parametrize("start", range(len(available_migrations()) + 1))
+async def test_every_historic_version_upgrades(tmp_path: Path, start: int) -> None:
+    path = tmp_path / "backbone.db"
+    async with aiosqlite.connect(path) as raw:
+        assert await migrate(raw, target=start) == start
+    db = await open_database(path)
+    try:
+        assert await migrations.schema_version(db) == available_migrations()[-1].version
+    finally:
+        await db.close()
+
+
+async def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = available_migrations()
+    broken = Migration(len(good) + 1, "broken", "CREATE TABLE half (x INTEGER);\nNOT SQL;")
+    monkeypatch.setattr(migrations, "available_migrations", lambda: [*good, broken])
+    async with aiosqlite.connect(tmp_path / "backbone.db") as raw:
+        with pytest.raises(aiosqlite.OperationalError):
+            await migrate(raw)
+        assert await migrations.schema_version(raw) == len(good)
+        async with raw.execute("SELECT name FROM sqlite_master WHERE name = 'half'") as cursor:
+            assert await cursor.fetchone() is None
