@@ -136,9 +136,13 @@ def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
             reply = preview(knowledge, line, listing)
         except PreviewError as exc:
             return _fail(f"cannot preview {line!r}: {exc}")
-        if n:
-            print()
-        print(to_text(reply))
+        try:
+            if n:
+                print()
+            print(to_text(reply), flush=True)
+        except BrokenPipeError:  # `backbone preview ... | head`
+            sys.stdout = None  # stop Python flushing into the closed pipe at exit
+            return EXIT_OK
     return EXIT_OK
 
 

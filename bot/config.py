@@ -15,6 +15,8 @@ from pathlib import Path
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
+_INLINE_COMMENT = re.compile(r"\s#.*$")
 
 TOKEN_HELP = (
     "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
@@ -51,18 +53,15 @@ def read_env_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _ENV_LINE.match(line)
         if not match:
             continue
         key, raw = match.groups()
-        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-            raw = raw[1:-1]
-        else:
-            raw = raw.split(" #", 1)[0].strip()
-        values[key] = raw
+        quoted = _QUOTED.match(raw)
+        values[key] = quoted.group(2) if quoted else _INLINE_COMMENT.sub("", raw).strip()
     return values
 
 
@@ -90,9 +89,10 @@ class Settings:
             return env.get(name, "").strip() or default
 
         token = get("DISCORD_TOKEN")
-        log_level = get("LOG_LEVEL", "INFO").upper()
+        log_level_raw = get("LOG_LEVEL", "INFO")
+        log_level = log_level_raw.upper()
         if log_level not in LOG_LEVELS:
-            problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
+            problems.append(f"LOG_LEVEL={log_level_raw!r} is not one of {', '.join(LOG_LEVELS)}.")
         guild_raw = get("DEV_GUILD_ID")
         dev_guild_id: int | None = None
         if guild_raw:

@@ -92,7 +92,8 @@ def _node_at(root: yaml.Node, loc: Iterable[int | str]) -> yaml.Node:
     for index, part in enumerate(parts):
         is_last = index == len(parts) - 1
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
+            # Last match wins, as in YAML merges (`<<: *base` then an override).
+            for key_node, value_node in reversed(node.value):
                 if key_node.value == part:
                     node = key_node if is_last else value_node
                     break
@@ -124,7 +125,18 @@ def _describe(error: Any) -> str:
     return f"{where}: {error['msg']}"
 
 
-def _check_duplicate_keys(path: str, node: yaml.Node, errors: list[KnowledgeError]) -> None:
+def _check_duplicate_keys(
+    path: str, node: yaml.Node, errors: list[KnowledgeError], seen_nodes: set[int] | None = None
+) -> None:
+    """Report keys written twice in one mapping (PyYAML silently keeps the last).
+
+    Runs on the composed tree before construction flattens `<<` merges, and visits
+    each node once, so aliases (even recursive ones) cost nothing extra.
+    """
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -138,10 +150,10 @@ def _check_duplicate_keys(path: str, node: yaml.Node, errors: list[KnowledgeErro
                 )
             else:
                 seen[key_node.value] = _line(key_node)
-            _check_duplicate_keys(path, value_node, errors)
+            _check_duplicate_keys(path, value_node, errors, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            _check_duplicate_keys(path, child, errors)
+            _check_duplicate_keys(path, child, errors, seen_nodes)
 
 
 def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
@@ -157,6 +169,8 @@ def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
         if root is None:
             errors.append(KnowledgeError(shown, 1, "file is empty"))
             return None
+        before = len(errors)
+        _check_duplicate_keys(shown, root, errors)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -167,11 +181,12 @@ def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
     except yaml.YAMLError as exc:
         errors.append(KnowledgeError(shown, 1, f"YAML error: {exc}"))
         return None
+    except RecursionError:
+        errors.append(KnowledgeError(shown, 1, "an alias refers to itself (recursive YAML)"))
+        return None
     finally:
         loader.dispose()
 
-    before = len(errors)
-    _check_duplicate_keys(shown, root, errors)
     if not isinstance(data, dict):
         errors.append(
             KnowledgeError(

@@ -1,0 +1,361 @@
+"""The real command line, run as a subprocess: `python -m bot check | preview | run | --help`.
+
+Every run gets an explicit environment: the caller's, minus the bot's own variables,
+plus KNOWLEDGE_DIR and DATABASE_PATH. `.env` in the working directory is read too, so
+tests about the token run from an empty temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    MINIMAL_EXERCISE,
+    MINIMAL_SOURCES,
+    REPO_ROOT,
+    SHIPPED_KNOWLEDGE,
+    WriteFiles,
+)
+
+TIMEOUT = 60
+TOKEN = "secret-token-value-123"
+BOT_VARIABLES = ("DISCORD_TOKEN", "DATABASE_PATH", "KNOWLEDGE_DIR", "LOG_LEVEL", "DEV_GUILD_ID")
+ERROR_LINE = re.compile(r"^\S+:\d+: \S.*$")
+
+Env = dict[str, str]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    """The caller's environment without the bot's variables, pointed at the shipped KB."""
+    clean = {k: v for k, v in os.environ.items() if k not in BOT_VARIABLES}
+    clean.update(
+        KNOWLEDGE_DIR=str(SHIPPED_KNOWLEDGE),
+        DATABASE_PATH=str(tmp_path / "data" / "backbone.db"),
+        PYTHONIOENCODING="utf-8",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    return clean
+
+
+@pytest.fixture
+def empty_cwd(tmp_path: Path) -> Path:
+    """A working directory without a `.env` file."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    return cwd
+
+
+def backbone(*args: str, env: Env, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def preview_ok(invocation: str, env: Env) -> str:
+    result = backbone("preview", invocation, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def ranked_titles(output: str) -> list[str]:
+    """The numbered field titles of an /ask reply: '1. Title · kind' -> 'Title · kind'."""
+    return [m.group(1) for m in re.finditer(r"^▌ \d+\. (.+)$", output, re.MULTILINE)]
+
+
+def broken_knowledge(write_files: WriteFiles) -> Path:
+    """A KB with three errors in two files."""
+    return write_files(
+        {
+            "sources.yaml": MINIMAL_SOURCES + "exercize: []\n",
+            "rows.yaml": MINIMAL_EXERCISE.replace("muscles: [lats]", "muscles: lats").replace(
+                "source: [coach]", "source: [nobody]"
+            ),
+        }
+    )
+
+
+BROKEN_ERRORS = [
+    "knowledge/rows.yaml:6: exercises.0.muscles: Input should be a valid list",
+    "knowledge/sources.yaml:5: unknown key 'exercize' (did you mean 'exercises'?)",
+]
+
+
+# --- --help and check ----------------------------------------------------------------
+
+
+def test_help_lists_every_command(env: Env) -> None:
+    result = backbone("--help", env=env)
+    assert result.returncode == 0
+    for command in ("run", "check", "preview", "sync"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
+
+
+def test_no_command_is_a_usage_error(env: Env) -> None:
+    result = backbone(env=env)
+    assert result.returncode == 2
+    assert "COMMAND" in result.stderr
+
+
+def test_check_shipped_knowledge(env: Env) -> None:
+    result = backbone("check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert re.fullmatch(
+        r".+: OK \(\d+ exercises, \d+ situations, \d+ posture topics\)\n", result.stdout
+    )
+    assert "14 exercises, 4 situations" in result.stdout
+
+
+def test_check_broken_knowledge_lists_every_error(
+    env: Env, write_files: WriteFiles, tmp_path: Path
+) -> None:
+    broken_knowledge(write_files)
+    env["KNOWLEDGE_DIR"] = "knowledge"
+    result = backbone("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    header, *errors = result.stderr.splitlines()
+    assert header == "The knowledge base in knowledge has 2 error(s):"
+    assert errors == BROKEN_ERRORS
+    assert all(ERROR_LINE.match(line) for line in errors)
+
+
+def test_check_reports_errors_found_after_parsing(
+    env: Env, write_files: WriteFiles, tmp_path: Path
+) -> None:
+    """The second pass (cross-references) also prints path:line: message."""
+    write_files(
+        {
+            "sources.yaml": MINIMAL_SOURCES,
+            "rows.yaml": MINIMAL_EXERCISE.replace("source: [coach]", "source: [nobody]"),
+        }
+    )
+    env["KNOWLEDGE_DIR"] = "knowledge"
+    result = backbone("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1:] == [
+        "knowledge/rows.yaml:2: unknown source 'nobody' (known: coach)"
+    ]
+
+
+def test_check_missing_knowledge_directory(env: Env, tmp_path: Path) -> None:
+    env["KNOWLEDGE_DIR"] = str(tmp_path / "nowhere")
+    result = backbone("check", env=env)
+    assert result.returncode == 2
+    assert "knowledge directory does not exist (KNOWLEDGE_DIR)" in result.stderr
+
+
+# --- preview -------------------------------------------------------------------------
+
+
+def test_preview_cue(env: Env) -> None:
+    output = preview_ok("/cue exercise:rows", env)
+    lines = output.splitlines()
+    assert lines[1] == "Barbell row"
+    assert "▌ Setup" in lines
+    assert "▌ Cues" in lines
+    assert "— Source: " in output
+    assert "Standard, widely taught coaching cues" in output
+    assert "**" not in output  # markdown bold is stripped for the terminal
+
+
+@pytest.mark.parametrize(
+    ("typed", "title"),
+    [
+        ("pullup", "Pull-up"),
+        ("lat pull down", "Lat pulldown"),
+        ("dedlift", "Deadlift"),
+        ("barbell-row", "Barbell row"),
+    ],
+)
+def test_preview_cue_resolves_typos(env: Env, typed: str, title: str) -> None:
+    output = preview_ok(f"/cue exercise:{typed}", env)
+    assert output.splitlines()[1] == title
+    assert "Closest matches" not in output
+
+
+def test_preview_unknown_exercise_shows_closest_matches(env: Env) -> None:
+    output = preview_ok("/cue exercise:bench press", env)
+    assert output.startswith("(only the member who asked sees this reply)")
+    assert "I don't have cues for “bench press” yet." in output
+    assert "Closest matches:" in output
+    assert re.search(r"^• .+: `/cue exercise:[a-z0-9-]+`$", output, re.MULTILINE)
+
+
+def test_preview_why_back_pain_overview(env: Env) -> None:
+    output = preview_ok("/why-back-pain", env)
+    assert output.splitlines()[1] == "Why your lower back hurts after squats"
+    assert "▌ Pick a situation" in output
+    for situation in ("after-squats", "neglected-back", "desk-sitting", "neck-shoulder-tension"):
+        assert f"/why-back-pain situation:{situation}" in output
+    assert "Not medical advice" in output
+    assert "▌ When to see a professional" in output
+
+
+def test_preview_why_back_pain_situation(env: Env) -> None:
+    output = preview_ok("/why-back-pain situation:after-squats", env)
+    assert output.splitlines()[1] == "Lower back pain after squats"
+    assert output.count("▌ ✗ ") == 5
+    assert "▌ Related exercises" in output
+    assert "/cue exercise:squat" in output
+    assert "Not medical advice" in output
+
+
+def test_preview_ask_after_leg_day_ranks_after_squats_first(env: Env) -> None:
+    output = preview_ok("/ask question:lower back hurts after leg day", env)
+    titles = ranked_titles(output)
+    assert titles, output
+    assert titles[0] == "Lower back pain after squats · back pain"
+    assert "/why-back-pain situation:after-squats" in output
+
+
+def test_preview_ask_slouching_at_desk_ranks_desk_sitting_first(env: Env) -> None:
+    output = preview_ok("/ask question:how do I stop slouching at my desk", env)
+    titles = ranked_titles(output)
+    assert titles, output
+    assert titles[0] == "Back tightness from sitting at a desk · back pain"
+    assert "/why-back-pain situation:desk-sitting" in output
+
+
+def test_preview_help_lists_the_commands(env: Env) -> None:
+    output = preview_ok("/help", env)
+    for command in ("/cue", "/ask", "/why-back-pain", "/coach reload", "/help"):
+        assert f"`{command}`: " in output, command
+
+
+def test_preview_several_invocations_at_once(env: Env) -> None:
+    rows, deadlift = (
+        preview_ok("/cue exercise:rows", env),
+        preview_ok("/cue exercise:deadlift", env),
+    )
+    result = backbone("preview", "/cue exercise:rows", "/cue exercise:deadlift", env=env)
+    assert result.returncode == 0
+    assert result.stdout == f"{rows}\n{deadlift}"
+
+
+@pytest.mark.parametrize(
+    ("invocation", "message"),
+    [
+        ("cue exercise:rows", "start with the command, e.g. /cue exercise:rows"),
+        ("/bench exercise:rows", "/bench cannot be previewed; try one of /cue"),
+        ("/cue weight:100", "/cue has no option weight; its options: exercise"),
+        ("/cue rows", "options look like name:value"),
+    ],
+)
+def test_preview_bad_invocation(env: Env, invocation: str, message: str) -> None:
+    result = backbone("preview", invocation, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"backbone: cannot preview {invocation!r}: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preview_without_an_invocation_is_a_usage_error(env: Env) -> None:
+    result = backbone("preview", env=env)
+    assert result.returncode == 2
+    assert "invocation" in result.stderr
+
+
+def test_preview_refuses_a_broken_knowledge_base(
+    env: Env, write_files: WriteFiles, tmp_path: Path
+) -> None:
+    broken_knowledge(write_files)
+    env["KNOWLEDGE_DIR"] = "knowledge"
+    result = backbone("preview", "/cue exercise:rows", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[1:] == BROKEN_ERRORS
+
+
+# --- run and configuration -----------------------------------------------------------
+
+
+def test_run_without_token_explains_how_to_get_one(env: Env, empty_cwd: Path) -> None:
+    result = backbone("run", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "DISCORD_TOKEN" in result.stderr
+    assert "https://discord.com/developers/applications" in result.stderr
+    assert "Reset Token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_reads_the_token_from_dot_env(
+    env: Env, empty_cwd: Path, write_files: WriteFiles
+) -> None:
+    """With a token in `.env` the bot gets past the token check (and stops at the KB)."""
+    (empty_cwd / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\n", encoding="utf-8")
+    env["KNOWLEDGE_DIR"] = str(broken_knowledge(write_files))
+    result = backbone("run", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN is not set" not in result.stderr
+    assert "error(s):" in result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_run_with_broken_knowledge_never_prints_the_token(
+    env: Env, empty_cwd: Path, write_files: WriteFiles, tmp_path: Path
+) -> None:
+    directory = broken_knowledge(write_files)
+    env.update(DISCORD_TOKEN=TOKEN, KNOWLEDGE_DIR=str(directory), LOG_LEVEL="DEBUG")
+    result = backbone("run", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert TOKEN not in result.stdout
+    assert TOKEN not in result.stderr
+    header, *errors = result.stderr.splitlines()
+    assert header == f"The knowledge base in {directory} has 2 error(s):"
+    assert [e.split(":", 1)[1] for e in errors] == [e.split(":", 1)[1] for e in BROKEN_ERRORS]
+    assert errors[0].startswith(str(directory / "rows.yaml"))
+    assert not (tmp_path / "data" / "backbone.db").exists(), "the bot started anyway"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LOG_LEVEL", "loud", "LOG_LEVEL='loud' is not one of DEBUG, INFO"),
+        ("DEV_GUILD_ID", "my-server", "DEV_GUILD_ID='my-server' is not a server id"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_bad_setting_names_the_variable(
+    env: Env, empty_cwd: Path, command: str, variable: str, value: str, message: str
+) -> None:
+    env.update({variable: value, "DISCORD_TOKEN": TOKEN})
+    result = backbone(command, env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"backbone: {message}")
+    assert TOKEN not in result.stderr
+
+
+def test_every_bad_setting_is_reported_at_once(env: Env, empty_cwd: Path) -> None:
+    env.update(LOG_LEVEL="loud", DEV_GUILD_ID="my-server")
+    result = backbone("check", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("backbone: LOG_LEVEL=")
+    assert lines[1].startswith("backbone: DEV_GUILD_ID=")
+
+
+def test_bad_setting_in_dot_env_is_reported(env: Env, empty_cwd: Path) -> None:
+    (empty_cwd / ".env").write_text("LOG_LEVEL=shouty  # oops\n", encoding="utf-8")
+    result = backbone("check", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert result.stderr.startswith("backbone: LOG_LEVEL='shouty'")
