@@ -8,10 +8,11 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import aiosqlite
 import discord
 
@@ -53,6 +54,9 @@ def _make_bot(
 ) -> Backbone:
     from bot.client import Backbone  # late: `check` and `preview` need no Discord client
 
+    # discord.py reads its REST base from this class attribute for every request,
+    # interaction callbacks included; the gateway URL then comes from GET /gateway/bot.
+    discord.http.Route.BASE = settings.api_base_url
     return Backbone(
         settings=settings,
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
@@ -61,7 +65,7 @@ def _make_bot(
     )
 
 
-async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> None:
+async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
     db = await open_database(settings.database_path)
     try:
         bot = _make_bot(settings, knowledge, db, sync=True)
@@ -73,6 +77,7 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> None:
             await bot.start(token.reveal())
     finally:
         await db.close()
+    return EXIT_OK
 
 
 async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
@@ -86,7 +91,9 @@ async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: 
             count = await sync_commands(bot.tree, db, bot.application_id, guild, force=True)
     finally:
         await db.close()
-    return count or 0
+    where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
+    print(f"Synced {count or 0} slash commands to {where}.")
+    return EXIT_OK
 
 
 async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[str, str]]:
@@ -100,12 +107,10 @@ async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[
     return command_listing(bot.tree)
 
 
-def cmd_run(settings: Settings) -> int:
-    token = settings.require_token()
-    setup_logging(settings)
-    knowledge = _load_knowledge(settings.knowledge_dir)
+def _connect(settings: Settings, session: Coroutine[Any, Any, int]) -> int:
+    """Run a session with Discord, turning the failures a bot owner can fix into messages."""
     try:
-        asyncio.run(_run(settings, knowledge, token))
+        return asyncio.run(session)
     except discord.LoginFailure:
         return _fail(
             "Discord rejected DISCORD_TOKEN. Reset the token in the Developer Portal "
@@ -115,9 +120,20 @@ def cmd_run(settings: Settings) -> int:
         return _fail("Discord refused a privileged intent; Backbone should need none.")
     except DatabaseTooNewError as exc:
         return _fail(str(exc))
+    except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
+        print(
+            f"backbone: cannot reach Discord at {settings.api_base_url}: {exc}", file=sys.stderr
+        )
+        return EXIT_FAILURE
     except KeyboardInterrupt:
-        pass
-    return EXIT_OK
+        return EXIT_OK
+
+
+def cmd_run(settings: Settings) -> int:
+    token = settings.require_token()
+    setup_logging(settings)
+    knowledge = _load_knowledge(settings.knowledge_dir)
+    return _connect(settings, _run(settings, knowledge, token))
 
 
 def cmd_check(settings: Settings) -> int:
@@ -150,13 +166,7 @@ def cmd_sync(settings: Settings, guild: int | None) -> int:
     token = settings.require_token()
     setup_logging(settings)
     knowledge = _load_knowledge(settings.knowledge_dir)
-    try:
-        count = asyncio.run(_sync(settings, knowledge, token, guild))
-    except discord.LoginFailure:
-        return _fail("Discord rejected DISCORD_TOKEN; reset it in the Developer Portal.")
-    where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
-    print(f"Synced {count} slash commands to {where}.")
-    return EXIT_OK
+    return _connect(settings, _sync(settings, knowledge, token, guild))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,6 +29,12 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
+# Backbone never joins voice, so discord.py's "voice will NOT be supported" warnings
+# at every start would only be noise.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class Backbone(commands.Bot):
     def __init__(
         self,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+DISCORD_API = "https://discord.com/api/v10"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -72,6 +73,8 @@ class Settings:
     knowledge_dir: Path
     log_level: str
     dev_guild_id: int | None
+    api_base_url: str = DISCORD_API
+    """Where Discord's REST API lives. Only tests change it, to a local Discord double."""
 
     @classmethod
     def load(
@@ -103,6 +106,12 @@ class Settings:
                     f"DEV_GUILD_ID={guild_raw!r} is not a server id: right-click the server "
                     "with Developer Mode on and Copy Server ID (15-21 digits), or leave it empty."
                 )
+        api_base_url = get("DISCORD_API_BASE_URL", DISCORD_API).rstrip("/")
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", api_base_url):
+            problems.append(
+                f"DISCORD_API_BASE_URL={api_base_url!r} is not an http(s) URL; "
+                "leave it unset to use Discord."
+            )
         database_path = Path(get("DATABASE_PATH", "data/backbone.db"))
         if database_path.exists() and database_path.is_dir():
             problems.append(f"DATABASE_PATH={str(database_path)!r} is a directory; name a file.")
@@ -114,6 +123,7 @@ class Settings:
             knowledge_dir=Path(get("KNOWLEDGE_DIR", "knowledge")),
             log_level=log_level,
             dev_guild_id=dev_guild_id,
+            api_base_url=api_base_url,
         )
 
     def require_token(self) -> Secret:
