@@ -121,9 +121,7 @@ def _connect(settings: Settings, session: Coroutine[Any, Any, int]) -> int:
     except DatabaseTooNewError as exc:
         return _fail(str(exc))
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
-        print(
-            f"backbone: cannot reach Discord at {settings.api_base_url}: {exc}", file=sys.stderr
-        )
+        print(f"backbone: cannot reach Discord at {settings.api_base_url}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK

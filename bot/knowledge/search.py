@@ -9,10 +9,12 @@ lookups need no locks and cost no I/O.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -43,6 +45,39 @@ class NamedEntry:
 def _label(name: str, alias: str | None) -> str:
     text = name if alias is None else f"{name} ({alias})"
     return text if len(text) <= CHOICE_TEXT_LIMIT else text[: CHOICE_TEXT_LIMIT - 1] + "…"
+
+
+class FuzzyBuckets:
+    """Strings grouped by first character, for fast typo-tolerant matching.
+
+    A typo seldom changes the first letter, so a query is compared only with strings
+    that start with its first letter, or its second (a dropped or swapped first
+    letter). That cuts the comparisons about twentyfold on a large knowledge base.
+    """
+
+    def __init__(self, strings: Sequence[str]) -> None:
+        grouped: dict[str, list[int]] = defaultdict(list)
+        for n, text in enumerate(strings):
+            if text:
+                grouped[text[0]].append(n)
+        self._positions = dict(grouped)
+        self._strings = {c: [strings[n] for n in ns] for c, ns in self._positions.items()}
+
+    def extract(self, query: str, *, limit: int, cutoff: float) -> list[tuple[float, int]]:
+        """(score, index into the original strings), best first, by `fuzz.ratio`."""
+        found: dict[int, float] = {}
+        for first in dict.fromkeys(query[:2]):
+            strings = self._strings.get(first)
+            if not strings:
+                continue
+            positions = self._positions[first]
+            for _, score, i in process.extract(
+                query, strings, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff
+            ):
+                found[positions[i]] = max(score, found.get(positions[i], 0.0))
+        return sorted(((score, n) for n, score in found.items()), key=lambda sn: (-sn[0], sn[1]))[
+            :limit
+        ]
 
 
 def _row_order(row: tuple[str, str, str | None]) -> tuple[str, str, str]:
@@ -86,6 +121,7 @@ class NameIndex:
         self._inner = inner
         self._inner_keys = [k for k, _, _ in inner]
         self._fuzzy_keys = self._start_keys
+        self._fuzzy = FuzzyBuckets(self._start_keys)
         self._default = [
             Choice(_label(name, None), entry_id)
             for entry_id, name in sorted(self._names.items(), key=lambda kv: kv[1].casefold())[
@@ -110,12 +146,10 @@ class NameIndex:
         found = self._exact.get(key) or self._exact.get(_stemmed_key(text))
         if found:
             return found
-        best = process.extract(
-            key, self._fuzzy_keys, scorer=fuzz.ratio, limit=4, score_cutoff=self.RESOLVE_CUTOFF
-        )
-        owners = {self._starts[i][1] for _, _, i in best}
+        best = self._fuzzy.extract(key, limit=4, cutoff=self.RESOLVE_CUTOFF)
+        owners = {self._starts[i][1] for _, i in best}
         # Only accept a typo match when it is unambiguous.
-        return self._starts[best[0][2]][1] if len(owners) == 1 else None
+        return self._starts[best[0][1]][1] if len(owners) == 1 else None
 
     def complete(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Choice]:
         """Choices for a partly typed name: prefixes first, then typo-tolerant matches."""
@@ -135,13 +169,7 @@ class NameIndex:
             for _, entry_id, alias in self._prefixed(keys, rows, key, limit):
                 take(entry_id, alias)
         if len(picked) < limit and len(key) >= 3:
-            for _, _, i in process.extract(
-                key,
-                self._fuzzy_keys,
-                scorer=fuzz.ratio,
-                limit=limit * 2,
-                score_cutoff=self.FUZZY_CUTOFF,
-            ):
+            for _, i in self._fuzzy.extract(key, limit=limit * 2, cutoff=self.FUZZY_CUTOFF):
                 _, entry_id, alias = self._starts[i]
                 take(entry_id, alias)
         return list(picked.values())
@@ -213,6 +241,8 @@ class TextIndex:
     NAME_WEIGHT = 3
     KEYWORD_WEIGHT = 2
     TYPO_CUTOFF = 82.0
+    IMPACT_LIMIT = 250
+    QUERY_TERM_LIMIT = 12
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self.documents = list(documents)
@@ -226,15 +256,29 @@ class TextIndex:
             body_lengths.append(sum(body.values()))
             for term in fixed.keys() | body.keys():
                 postings[term].append((n, fixed[term], body[term]))
-        self._postings = dict(postings)
         total = len(self.documents) or 1
         average = (sum(body_lengths) / total) or 1.0
-        self._norms = [1 - self.B + self.B * length / average for length in body_lengths]
-        self._idf = {
-            term: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5))
-            for term, p in self._postings.items()
-        }
-        self._vocabulary = sorted(self._postings)
+        norms = [1 - self.B + self.B * length / average for length in body_lengths]
+        # Each term's contribution to each document's score depends only on the index,
+        # so it is computed here once. Lists are kept best-first and cut at
+        # IMPACT_LIMIT: a document outside a term's top few hundred cannot reach the top
+        # five on that term, and very common words ("back") stay cheap to query.
+        self._impacts: dict[str, list[tuple[int, float]]] = {}
+        self._idf: dict[str, float] = {}
+        for term, entries in postings.items():
+            idf = math.log(1 + (total - len(entries) + 0.5) / (len(entries) + 0.5))
+            scored = []
+            for n, fixed_tf, body_tf in entries:
+                tf = fixed_tf + body_tf / norms[n]
+                scored.append((n, idf * tf * (self.K1 + 1) / (tf + self.K1)))
+            scored.sort(key=lambda ns: (-ns[1], ns[0]))
+            self._impacts[term] = scored[: self.IMPACT_LIMIT]
+            self._idf[term] = idf
+        self._vocabulary = sorted(self._impacts)
+        self._fuzzy = FuzzyBuckets(self._vocabulary)
+        self._passage_terms = [
+            [frozenset(terms(p.text)) for p in doc.passages] for doc in self.documents
+        ]
 
     @classmethod
     def _document_terms(cls, doc: Document) -> tuple[Counter[str], Counter[str]]:
@@ -257,40 +301,35 @@ class TextIndex:
         for size in (2, 3):
             for i in range(len(raw) - size + 1):
                 joined = "".join(raw[i : i + size])
-                if joined in self._postings:
+                if joined in self._impacts:
                     found.append(joined)
         for term in terms(question):
-            if term in self._postings:
+            if term in self._impacts:
                 found.append(term)
             elif len(term) >= 4:
-                match = process.extractOne(
-                    term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=self.TYPO_CUTOFF
-                )
-                if match is not None:
-                    found.append(match[0])
+                match = self._fuzzy.extract(term, limit=1, cutoff=self.TYPO_CUTOFF)
+                if match:
+                    found.append(self._vocabulary[match[0][1]])
         return list(dict.fromkeys(found))
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
-        query = self.query_terms(question)
+        # A long question is judged by its most distinctive words; common ones add
+        # little to the ranking and most of the cost.
+        query = sorted(self.query_terms(question), key=self._idf.__getitem__, reverse=True)[
+            : self.QUERY_TERM_LIMIT
+        ]
         scores: dict[int, float] = defaultdict(float)
         for term in query:
-            idf = self._idf[term]
-            for n, fixed, body in self._postings[term]:
-                tf = fixed + body / self._norms[n]
-                scores[n] += idf * tf * (self.K1 + 1) / (tf + self.K1)
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            for n, impact in self._impacts[term]:
+                scores[n] += impact
+        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         wanted = set(query)
-        return [
-            Hit(self.documents[n], score, self._snippet(self.documents[n], wanted))
-            for n, score in best
-        ]
+        return [Hit(self.documents[n], score, self._snippet(n, wanted)) for n, score in best]
 
-    @staticmethod
-    def _snippet(doc: Document, wanted: set[str]) -> Passage | None:
-        best: Passage | None = None
-        best_overlap = 0
-        for passage in doc.passages:
-            overlap = len(wanted.intersection(terms(passage.text)))
-            if overlap > best_overlap:
-                best, best_overlap = passage, overlap
-        return best if best is not None else (doc.passages[0] if doc.passages else None)
+    def _snippet(self, n: int, wanted: set[str]) -> Passage | None:
+        """The passage of document `n` sharing the most terms with the query."""
+        passages = self.documents[n].passages
+        if not passages:
+            return None
+        overlaps = [len(wanted & found) for found in self._passage_terms[n]]
+        return passages[overlaps.index(max(overlaps))]

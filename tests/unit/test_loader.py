@@ -111,7 +111,7 @@ def test_tab_indentation_is_a_syntax_error_on_its_line(write_files: WriteFiles) 
     error = only_error(write_files({"a.yaml": "sources:\n\t- id: coach\n"}))
     assert (error.path, error.line) == ("knowledge/a.yaml", 2)
     assert "YAML syntax error" in error.message
-    assert "\\t" in error.message
+    assert "tab" in error.message
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
