@@ -22,7 +22,7 @@ from bot.knowledge.render import (
     overview_embed,
     situation_embed,
 )
-from bot.knowledge.search import Hit
+from bot.knowledge.search import Hit, NameIndex
 from bot.knowledge.store import Knowledge
 
 ASK_MAX_LENGTH = 200
@@ -36,13 +36,11 @@ def quote_user_text(text: str, limit: int = 80) -> str:
     return _MARKDOWN.sub(r"\\\1", clip(flat, limit))
 
 
-def _did_you_mean(names: Sequence[tuple[str, str]], command: str, option: str) -> str:
-    if not names:
-        return ""
-    listed = "\n".join(
-        f"• **{name}**: `/{command} {option}:{entry_id}`" for entry_id, name in names
-    )
-    return f"\nClosest matches:\n{listed}"
+def _not_found(names: NameIndex, typed: str, opening: str, usage: str, tip: str) -> Reply:
+    """Ephemeral "I don't know that" with the closest entries, each as a ready command."""
+    listed = "\n".join(f"• **{names.name(i)}**: `{usage}{i}`" for i in names.suggest(typed))
+    closest = f"\nClosest matches:\n{listed}" if listed else ""
+    return Reply(content=f"{opening}{closest}\n{tip}", ephemeral=True)
 
 
 def cue_reply(knowledge: Knowledge, exercise: str) -> Reply:
@@ -52,14 +50,12 @@ def cue_reply(knowledge: Knowledge, exercise: str) -> Reply:
         return Reply(embed=exercise_embed(knowledge.base, knowledge.base.exercises[entry_id]))
     if not exercise.strip():
         raise UserFacingError("Name an exercise, e.g. `/cue exercise:rows`.")
-    suggestions = [(i, names.name(i)) for i in names.suggest(exercise)]
-    return Reply(
-        content=(
-            f"I don't have cues for “{quote_user_text(exercise)}” yet."
-            + _did_you_mean(suggestions, "cue", "exercise")
-            + "\nTip: pick a name from the list that appears as you type."
-        ),
-        ephemeral=True,
+    return _not_found(
+        names,
+        exercise,
+        f"I don't have cues for “{quote_user_text(exercise)}” yet.",
+        "/cue exercise:",
+        "Tip: pick a name from the list that appears as you type.",
     )
 
 
@@ -73,14 +69,12 @@ def why_back_pain_reply(knowledge: Knowledge, situation: str | None) -> Reply:
     entry_id = names.resolve(situation)
     if entry_id is not None:
         return Reply(embed=situation_embed(base, base.situations[entry_id]))
-    suggestions = [(i, names.name(i)) for i in names.suggest(situation)]
-    return Reply(
-        content=(
-            f"I don't have a back-pain situation called “{quote_user_text(situation)}”."
-            + _did_you_mean(suggestions, "why-back-pain", "situation")
-            + "\nRun `/why-back-pain` on its own for the overview and every situation."
-        ),
-        ephemeral=True,
+    return _not_found(
+        names,
+        situation,
+        f"I don't have a back-pain situation called “{quote_user_text(situation)}”.",
+        "/why-back-pain situation:",
+        "Run `/why-back-pain` on its own for the overview and every situation.",
     )
 
 
