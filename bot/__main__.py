@@ -55,7 +55,7 @@ def _make_bot(
     from bot.client import Backbone  # late: `check` and `preview` need no Discord client
 
     # discord.py reads its REST base from this class attribute for every request,
-    # interaction callbacks included; the gateway URL then comes from GET /gateway/bot.
+    # interaction callbacks included; `Backbone.setup_hook` moves the gateway with it.
     discord.http.Route.BASE = settings.api_base_url
     return Backbone(
         settings=settings,

@@ -6,9 +6,10 @@ import logging
 
 import aiosqlite
 import discord
+import yarl
 from discord.ext import commands
 
-from bot.config import Settings
+from bot.config import DISCORD_API, Settings
 from bot.error_handler import BackboneTree
 from bot.knowledge.store import KnowledgeStore
 from bot.sync import sync_commands
@@ -57,6 +58,12 @@ class Backbone(commands.Bot):
         self.sync_on_start = sync_on_start
 
     async def setup_hook(self) -> None:
+        if self.settings.api_base_url != DISCORD_API:
+            # discord.py's unsharded client dials its built-in gateway address without
+            # asking the API. With another API base (the tests' local Discord double),
+            # ask that API where its gateway is, so nothing connects to Discord itself.
+            _shards, url, _limits = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         log.info("Knowledge base: %s", self.knowledge.current.base.counts())

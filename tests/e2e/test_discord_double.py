@@ -1,0 +1,612 @@
+"""The double's own checks, proven without the bot: a raw aiohttp client (and, where the
+bot's library matters, discord.py's own HTTP client) breaks Discord's rules on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+import pytest_asyncio
+from discord.http import HTTPClient, Route, handle_message_parameters
+
+from tests.e2e.discord_double import EPHEMERAL, DiscordDouble, InteractionHandle
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+Json = dict[str, Any]
+ECHO = {
+    "name": "echo",
+    "description": "Say something back.",
+    "type": 1,
+    "options": [
+        {
+            "type": 3,
+            "name": "text",
+            "description": "What to say",
+            "required": True,
+            "autocomplete": True,
+            "max_length": 100,
+        }
+    ],
+}
+
+
+class RawGateway:
+    """A bare gateway client: zlib-stream frames, HELLO, heartbeats, IDENTIFY, RESUME."""
+
+    def __init__(self, session: aiohttp.ClientSession, double: DiscordDouble) -> None:
+        self.session = session
+        self.double = double
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.inflater = zlib.decompressobj()
+        self.session_id: str | None = None
+        self.seq: int | None = None
+
+    async def connect(self, url: str | None = None) -> Json:
+        self.inflater = zlib.decompressobj()
+        base = url or self.double.gateway_url
+        self.ws = await self.session.ws_connect(f"{base}?v=10&encoding=json&compress=zlib-stream")
+        hello = await self.receive()
+        assert hello["op"] == 10
+        return hello
+
+    async def receive(self, wait: float = 5.0) -> Json:
+        assert self.ws is not None
+        msg = await self.ws.receive(timeout=wait)
+        if msg.type is aiohttp.WSMsgType.BINARY:
+            assert msg.data.endswith(b"\x00\x00\xff\xff"), "not a zlib-stream flush"
+            frame: Json = json.loads(self.inflater.decompress(msg.data))
+        elif msg.type is aiohttp.WSMsgType.TEXT:
+            frame = json.loads(msg.data)
+        else:
+            return {"closed": self.ws.close_code, "type": msg.type}
+        if frame.get("s") is not None:
+            self.seq = frame["s"]
+        return frame
+
+    async def send(self, op: int, d: Any) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps({"op": op, "d": d}))
+
+    async def dispatch(self, event: str, wait: float = 5.0) -> Json:
+        while True:
+            frame = await self.receive(wait)
+            assert "closed" not in frame, frame
+            if frame.get("t") == event:
+                return frame
+
+    async def identify(self, intents: int = 1, token: str | None = None) -> Json:
+        await self.send(
+            2,
+            {
+                "token": token or self.double.token,
+                "intents": intents,
+                "properties": {"os": "linux", "browser": "e2e", "device": "e2e"},
+            },
+        )
+        ready = await self.dispatch("READY")
+        self.session_id = ready["d"]["session_id"]
+        return ready
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def auth(double: DiscordDouble) -> dict[str, str]:
+    return {"Authorization": f"Bot {double.token}"}
+
+
+async def register(double: DiscordDouble, http: aiohttp.ClientSession, body: Any) -> Any:
+    url = f"{double.api_base_url}/applications/{double.application_id}/commands"
+    async with http.put(url, json=body, headers=auth(double)) as resp:
+        return resp.status, await resp.json()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def gateway(double: DiscordDouble, http: aiohttp.ClientSession) -> RawGateway:
+    """A raw client, identified, with /echo registered."""
+    status, _ = await register(double, http, [ECHO])
+    assert status == 200
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.identify()
+    return client
+
+
+async def callback(
+    double: DiscordDouble, http: aiohttp.ClientSession, handle: InteractionHandle, body: Json
+) -> tuple[int, Any]:
+    url = f"{double.api_base_url}/interactions/{handle.id}/{handle.token}/callback"
+    async with http.post(url, json=body, params={"with_response": "1"}) as resp:
+        data = await resp.json() if resp.status != 204 else None
+        return resp.status, data
+
+
+def kinds(double: DiscordDouble) -> list[str]:
+    return [v.kind for v in double.violations]
+
+
+# --- gateway ---
+
+
+async def test_gateway_handshake(double: DiscordDouble, http: aiohttp.ClientSession) -> None:
+    client = RawGateway(http, double)
+    hello = await client.connect()
+    assert hello["d"]["heartbeat_interval"] == 41250
+    await client.send(1, None)
+    assert (await client.receive())["op"] == 11
+    ready = await client.identify()
+    d = ready["d"]
+    assert ready["s"] == 1
+    assert d["user"]["id"] == str(double.application_id) and d["user"]["bot"] is True
+    assert d["guilds"] == [{"id": str(double.guild.id), "unavailable": True}]
+    assert d["application"]["id"] == str(double.application_id)
+    assert d["resume_gateway_url"].startswith("ws://127.0.0.1:")
+    guild = await client.dispatch("GUILD_CREATE")
+    assert guild["s"] == 2
+    roles = {r["name"]: r for r in guild["d"]["roles"]}
+    assert roles["@everyone"]["id"] == str(double.guild.id)
+    assert [c["name"] for c in guild["d"]["channels"]] == ["general", "posture-nudges"]
+    assert double.ready_count == 1
+
+
+@pytest.mark.parametrize(
+    ("intents", "code"),
+    [(1 | 1 << 15, 4014), (1 | 1 << 1, 4014), (1 | 1 << 8, 4014), (1 << 40, 4013)],
+)
+async def test_identify_refuses_privileged_and_invalid_intents(
+    double: DiscordDouble, http: aiohttp.ClientSession, intents: int, code: int
+) -> None:
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.send(2, {"token": double.token, "intents": intents, "properties": {}})
+    assert (await client.receive())["closed"] == code
+    assert double.ready_count == 0
+
+
+async def test_identify_with_a_wrong_token_closes_4004(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.send(2, {"token": "nope", "intents": 1, "properties": {}})
+    assert (await client.receive())["closed"] == 4004
+
+
+async def test_resume_replays_missed_events(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    await gateway.dispatch("GUILD_CREATE")
+    seq = gateway.seq
+    since = await double.force_disconnect()
+    assert (await gateway.receive())["closed"] == 4000
+    assert gateway.ws is not None
+    await gateway.ws.close()
+    missed = await double.slash("echo", {"text": "while you were away"})
+
+    await gateway.connect(f"ws://127.0.0.1:{double.port}/gateway/resume")
+    await gateway.send(6, {"token": double.token, "session_id": gateway.session_id, "seq": seq})
+    replayed = await gateway.dispatch("INTERACTION_CREATE")
+    assert replayed["s"] == seq + 1  # type: ignore[operator]
+    assert replayed["d"]["id"] == str(missed.id)
+    resumed = await gateway.dispatch("RESUMED")
+    assert resumed["s"] == seq + 2  # type: ignore[operator]
+    resume = await double.wait_resumed(since, timeout=5)
+    assert resume["seq"] == seq
+    assert missed.state.dispatched_at is not None
+
+
+async def test_resume_of_an_unknown_session_is_invalidated(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.send(6, {"token": double.token, "session_id": "nope", "seq": 3})
+    assert await client.receive() == {"op": 9, "d": False, "s": None, "t": None}
+
+
+# --- interaction callbacks: 40060 and 10062 ---
+
+
+async def test_second_callback_is_already_acknowledged(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    handle = await double.slash("echo", {"text": "hi"})
+    event = await gateway.dispatch("INTERACTION_CREATE")
+    assert event["d"]["token"] == handle.token
+    assert event["d"]["data"]["options"] == [{"type": 3, "name": "text", "value": "hi"}]
+    body = {"type": 4, "data": {"content": "hi", "allowed_mentions": {"parse": []}}}
+
+    status, first = await callback(double, http, handle, body)
+    assert status == 200
+    assert first["interaction"]["id"] == str(handle.id)
+    assert first["resource"]["message"]["content"] == "hi"
+    status, second = await callback(double, http, handle, body)
+
+    assert status == 400
+    assert second == {"message": "Interaction has already been acknowledged.", "code": 40060}
+    assert kinds(double) == ["already_acknowledged"]
+    reply = await handle.response(timeout=1)
+    assert [r.status for r in reply.callback_attempts] == [200, 400]
+
+
+async def test_late_callback_is_an_unknown_interaction(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    double.ack_deadline = 0.2
+    handle = await double.slash("echo", {"text": "slow"})
+    await gateway.dispatch("INTERACTION_CREATE")
+    await asyncio.sleep(0.25)
+
+    status, body = await callback(double, http, handle, {"type": 5})
+
+    assert status == 404
+    assert body == {"message": "Unknown interaction", "code": 10062}
+    url = f"{double.api_base_url}/webhooks/{double.application_id}/{handle.token}"
+    async with http.post(url, json={"content": "too late"}) as resp:
+        assert resp.status == 404
+        assert (await resp.json())["code"] == 10015
+    assert kinds(double) == ["late_callback", "webhook_before_acknowledgement"]
+
+
+async def test_callback_type_must_fit_the_interaction(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    handle = await double.slash("echo", {"text": "x"})
+    status, body = await callback(double, http, handle, {"type": 8, "data": {"choices": []}})
+    assert status == 400
+    assert body["code"] == 50035
+    assert kinds(double) == ["invalid_callback_type"]
+
+
+# --- message and autocomplete limits ---
+
+
+def embed(**kw: Any) -> Json:
+    return {"title": "t", **kw}
+
+
+FIELD = {"name": "n", "value": "v"}
+OVER_LIMIT = {
+    "content": ({"content": "x" * 2001}, ["data", "content"]),
+    "eleven embeds": ({"embeds": [embed()] * 11}, ["data", "embeds"]),
+    "title": ({"embeds": [embed(title="x" * 257)]}, ["data", "embeds", "0", "title"]),
+    "description": (
+        {"embeds": [embed(description="x" * 4097)]},
+        ["data", "embeds", "0", "description"],
+    ),
+    "26 fields": ({"embeds": [embed(fields=[FIELD] * 26)]}, ["data", "embeds", "0", "fields"]),
+    "field name": (
+        {"embeds": [embed(fields=[{"name": "x" * 257, "value": "v"}])]},
+        ["data", "embeds", "0", "fields", "0", "name"],
+    ),
+    "field value": (
+        {"embeds": [embed(fields=[{"name": "n", "value": "x" * 1025}])]},
+        ["data", "embeds", "0", "fields", "0", "value"],
+    ),
+    "empty field value": (
+        {"embeds": [embed(fields=[{"name": "n", "value": ""}])]},
+        ["data", "embeds", "0", "fields", "0", "value"],
+    ),
+    "footer": (
+        {"embeds": [embed(footer={"text": "x" * 2049})]},
+        ["data", "embeds", "0", "footer", "text"],
+    ),
+    "author": (
+        {"embeds": [embed(author={"name": "x" * 257})]},
+        ["data", "embeds", "0", "author", "name"],
+    ),
+    "6000 in total": (
+        {"embeds": [embed(title="", description="x" * 3001)] * 2},
+        ["data", "embeds"],
+    ),
+    "allowed mentions": (
+        {"content": "hi", "allowed_mentions": {"parse": ["users"], "users": ["1"]}},
+        ["data", "allowed_mentions", "parse"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OVER_LIMIT))
+async def test_messages_over_discords_limits_are_refused(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway, case: str
+) -> None:
+    data, path = OVER_LIMIT[case]
+    handle = await double.slash("echo", {"text": "x"})
+    status, body = await callback(double, http, handle, {"type": 4, "data": data})
+    assert status == 400
+    assert body["code"] == 50035
+    node = body["errors"]
+    for part in path:
+        node = node[part]
+    assert node["_errors"], body
+    assert kinds(double) == ["invalid_form_body"]
+    assert handle.state.acknowledged_at is None  # a refused answer does not acknowledge
+
+
+async def test_messages_at_the_limits_are_accepted(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    fields = [{"name": "n" * 10, "value": "v" * 90}] * 25  # 2,500
+    data = {
+        "content": "x" * 2000,
+        "embeds": [
+            {"title": "t" * 256, "description": "d" * 244, "fields": fields},  # 3,000
+            {"description": "d" * 2952, "footer": {"text": "f" * 48}},  # 3,000
+        ],
+        "flags": EPHEMERAL,
+    }
+    handle = await double.slash("echo", {"text": "x"})
+    status, _ = await callback(double, http, handle, {"type": 4, "data": data})
+    assert status == 200
+    assert not double.violations
+
+
+async def test_empty_message_is_refused(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    handle = await double.slash("echo", {"text": "x"})
+    status, body = await callback(double, http, handle, {"type": 4, "data": {"content": " "}})
+    assert (status, body["code"]) == (400, 50006)
+
+
+@pytest.mark.parametrize(
+    ("choices", "ok"),
+    [
+        ([{"name": f"c{n}", "value": f"v{n}"} for n in range(25)], True),
+        ([], True),
+        ([{"name": f"c{n}", "value": f"v{n}"} for n in range(26)], False),
+        ([{"name": "x" * 101, "value": "v"}], False),
+        ([{"name": "", "value": "v"}], False),
+        ([{"name": "c", "value": "x" * 101}], False),
+        ([{"name": "c", "value": 3}], False),
+    ],
+)
+async def test_autocomplete_choices_are_checked(
+    double: DiscordDouble,
+    http: aiohttp.ClientSession,
+    gateway: RawGateway,
+    choices: list[Json],
+    ok: bool,
+) -> None:
+    handle = await double.autocomplete_interaction("echo", "text", "c")
+    event = await gateway.dispatch("INTERACTION_CREATE")
+    assert event["d"]["type"] == 4
+    assert event["d"]["data"]["options"] == [
+        {"type": 3, "name": "text", "value": "c", "focused": True}
+    ]
+    status, _ = await callback(double, http, handle, {"type": 8, "data": {"choices": choices}})
+    assert (status == 200) is ok
+    assert bool(double.violations) is not ok
+
+
+# --- followups, @original and multipart ---
+
+
+async def test_followups_edits_and_attachments(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    handle = await double.slash("echo", {"text": "x"})
+    status, deferred = await callback(double, http, handle, {"type": 5, "data": {"flags": 64}})
+    assert status == 200
+    assert deferred["interaction"]["response_message_loading"] is True
+    hook = f"{double.api_base_url}/webhooks/{double.application_id}/{handle.token}"
+
+    form = aiohttp.FormData(quote_fields=False)
+    payload = {
+        "content": "see file",
+        "attachments": [{"id": 0, "filename": "errors.txt"}],
+        "allowed_mentions": {"parse": []},
+        "flags": 64,
+    }
+    form.add_field("payload_json", json.dumps(payload), content_type="application/json")
+    form.add_field("files[0]", b"a.yaml:1: bad\n", filename="errors.txt")
+    async with http.post(hook, data=form, params={"wait": "1"}) as resp:
+        assert resp.status == 200
+        message = await resp.json()
+    assert message["attachments"][0]["filename"] == "errors.txt"
+    (record,) = double.requests_to("POST", r"^/webhooks/")
+    assert record.json == payload
+    assert (record.files[0]["name"], record.files[0]["size"]) == ("files[0]", 14)
+
+    async with http.patch(f"{hook}/messages/@original", json={"content": "edited"}) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["content"] == "edited"
+    async with http.get(f"{hook}/messages/@original") as resp:
+        assert (await resp.json())["content"] == "edited"
+    async with http.patch(f"{hook}/messages/@original", json={"content": "x" * 2001}) as resp:
+        assert resp.status == 400
+    reply = await handle.response(timeout=2)
+    assert [r.method for r in reply.requests] == ["POST", "POST", "PATCH", "GET", "PATCH"]
+    assert kinds(double) == ["invalid_form_body"]
+
+
+# --- command registration ---
+
+
+def command(**changes: Any) -> Json:
+    return {**ECHO, **changes}
+
+
+def option(**changes: Any) -> Json:
+    return {"type": 3, "name": "o", "description": "An option", **changes}
+
+
+BAD_COMMANDS = {
+    "uppercase name": [command(name="Echo")],
+    "space in name": [command(name="two words")],
+    "33 characters": [command(name="x" * 33)],
+    "empty description": [command(description="")],
+    "101 characters of description": [command(description="x" * 101)],
+    "26 options": [command(options=[option(name=f"o{n}") for n in range(26)])],
+    "required after optional": [
+        command(options=[option(name="a"), option(name="b", required=True)])
+    ],
+    "26 choices": [
+        command(options=[option(choices=[{"name": f"{n}", "value": f"{n}"} for n in range(26)])])
+    ],
+    "choices and autocomplete": [
+        command(options=[option(choices=[{"name": "a", "value": "a"}], autocomplete=True)])
+    ],
+    "duplicate option": [command(options=[option(), option()])],
+    "duplicate command": [command(), command()],
+    "subcommand mixed with options": [command(options=[option(), option(type=1, name="sub")])],
+    "101 commands": [command(name=f"c{n}") for n in range(101)],
+    "bad permissions": [command(default_member_permissions="manage")],
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_COMMANDS))
+async def test_registration_checks(
+    double: DiscordDouble, http: aiohttp.ClientSession, case: str
+) -> None:
+    status, body = await register(double, http, BAD_COMMANDS[case])
+    assert status == 400
+    assert body["code"] == 50035
+    assert body["errors"]
+    assert double.commands == {}
+    assert kinds(double) == ["invalid_command"]
+
+
+async def test_registration_assigns_stable_ids(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    group = command(
+        name="coach",
+        default_member_permissions=32,
+        options=[{"type": 1, "name": "reload", "description": "Reload.", "options": []}],
+    )
+    status, first = await register(double, http, [ECHO, group])
+    assert status == 200
+    status, again = await register(double, http, [ECHO, group])
+    assert [c["id"] for c in first] == [c["id"] for c in again]
+    assert again[1]["default_member_permissions"] == "32"
+    assert not double.violations
+    url = f"{double.api_base_url}/applications/{double.application_id}/guilds/1/commands"
+    async with http.put(url, json=[ECHO], headers=auth(double)) as resp:
+        assert (resp.status, (await resp.json())["code"]) == (403, 50001)
+
+
+# --- REST basics and rate limits ---
+
+
+async def test_rest_needs_the_bot_token_and_reports_buckets(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{double.api_base_url}/users/@me") as resp:
+        assert resp.status == 401
+        assert await resp.json() == {"message": "401: Unauthorized", "code": 0}
+    async with http.get(f"{double.api_base_url}/users/@me", headers=auth(double)) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "application/json"
+        for header in ("Limit", "Remaining", "Reset", "Reset-After", "Bucket"):
+            assert f"X-RateLimit-{header}" in resp.headers
+        assert resp.headers["Via"]
+    async with http.get(f"{double.api_base_url}/nowhere", headers=auth(double)) as resp:
+        assert resp.status == 404
+    assert kinds(double) == ["unknown_route"]
+    (recorded, *_) = double.requests
+    assert "Authorization" not in recorded.headers
+
+
+@pytest.mark.double(global_rate_limit=3)
+async def test_global_rate_limit_answers_429(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    statuses = []
+    for _ in range(4):
+        async with http.get(f"{double.api_base_url}/users/@me", headers=auth(double)) as resp:
+            statuses.append(resp.status)
+            body, headers = await resp.json(), resp.headers
+    assert statuses == [200, 200, 200, 429]
+    assert body["global"] is True
+    assert body["message"] == "You are being rate limited."
+    assert 0 < body["retry_after"] <= 1
+    assert headers["X-RateLimit-Global"] == "true"
+    assert headers["X-RateLimit-Scope"] == "global"
+    assert int(headers["Retry-After"]) >= 1
+    assert headers["Via"]  # discord.py treats a 429 without Via as a Cloudflare ban
+    assert len(double.rate_limited(is_global=True)) == 1
+    assert not double.violations
+
+
+@pytest.mark.double(channel_message_limit=2, channel_message_window=5.0)
+async def test_channel_message_limit_answers_429(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    url = f"{double.api_base_url}/channels/{double.guild.channel_ids[0]}/messages"
+    statuses = []
+    for n in range(3):
+        async with http.post(url, json={"content": f"{n}"}, headers=auth(double)) as resp:
+            statuses.append(resp.status)
+            body, headers = await resp.json(), resp.headers
+    assert statuses == [200, 200, 429]
+    assert body["global"] is False
+    assert headers["X-RateLimit-Scope"] == "user"
+    assert headers["X-RateLimit-Remaining"] == "0"
+    assert headers["X-RateLimit-Bucket"]
+    other = f"{double.api_base_url}/channels/{double.guild.channel_ids[1]}/messages"
+    async with http.post(other, json={"content": "x"}, headers=auth(double)) as resp:
+        assert resp.status == 200  # the limit is per channel
+
+
+# --- discord.py's own HTTP client: DMs, 50007 and the channel bucket ---
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def discord_http(
+    double: DiscordDouble, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[HTTPClient]:
+    monkeypatch.setattr(Route, "BASE", double.api_base_url)
+    client = HTTPClient(asyncio.get_running_loop())
+    await client.static_login(double.token)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def message(content: str) -> Any:
+    return handle_message_parameters(
+        content=content, allowed_mentions=discord.AllowedMentions.none()
+    )
+
+
+@pytest.mark.double(channel_message_limit=3, channel_message_window=0.5)
+async def test_discord_py_waits_for_the_channel_bucket(
+    double: DiscordDouble, discord_http: HTTPClient
+) -> None:
+    dm = await discord_http.start_private_message(int(double.member_user["id"]))
+    assert dm["type"] == 1
+    start = time.monotonic()
+    for n in range(7):
+        with message(f"nudge {n}") as params:
+            sent = await discord_http.send_message(int(dm["id"]), params=params)
+        assert sent["content"] == f"nudge {n}"
+    elapsed = time.monotonic() - start
+    assert len(double.channel_messages[int(dm["id"])]) == 7
+    assert elapsed >= 2 * 0.5 * 0.9, "7 messages at 3 per 0.5 s need two waits"
+    assert not double.violations
+
+
+async def test_dm_to_a_member_with_closed_dms_is_50007(
+    double: DiscordDouble, discord_http: HTTPClient
+) -> None:
+    closed = double.make_user("private-person", dms_closed=True)
+    dm = await discord_http.start_private_message(int(closed["id"]))
+    with message("stand up straight") as params, pytest.raises(discord.Forbidden) as raised:
+        await discord_http.send_message(int(dm["id"]), params=params)
+    assert raised.value.code == 50007
+    assert raised.value.text == "Cannot send messages to this user"
+    assert not double.violations  # a refused DM is the bot's business, not a violation
