@@ -122,3 +122,13 @@ def test_ask_snippet_is_the_best_matching_passage(knowledge: Knowledge) -> None:
     assert squat_hits
     assert squat_hits[0].snippet is not None
     assert "warm" in squat_hits[0].snippet.text.lower() + squat_hits[0].snippet.label.lower()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("ull-up", "pull-up"), ("eadlift", "deadlift"), ("arbell row", "barbell-row")],
+)
+def test_a_dropped_first_letter_still_resolves(
+    knowledge: Knowledge, typed: str, expected: str
+) -> None:
+    assert knowledge.index.exercises.resolve(typed) == expected
