@@ -315,6 +315,21 @@ async def test_dev_guild_id_syncs_to_that_server(
     assert not double.violations
 
 
+async def test_sync_command_registers_on_request(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    """`backbone sync --guild ID` logs in, registers, prints what it did and exits."""
+    bot = await bot_process(
+        argv=("-m", "bot", "sync", "--guild", str(double.guild.id)), wait_ready=False
+    )
+    assert await bot.wait_exit(timeout=30) == 0, bot.log_tail()
+    (put,) = double.requests_to("PUT", r"^/applications/\d+/guilds/\d+/commands$")
+    assert put.status == 200
+    assert f"Synced {len(put.json)} slash commands to server {double.guild.id}." in bot.stdout()
+    assert not double.connections, "sync must not open the gateway"
+    assert bot.token not in bot.all_output()
+
+
 async def test_forced_disconnect_resumes_and_replays_missed_events(
     double: DiscordDouble, bot_process: LaunchBot
 ) -> None:
