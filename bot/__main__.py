@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import aiosqlite
 import discord
 
 from bot.config import ConfigError, Secret, Settings
@@ -21,7 +20,7 @@ from bot.knowledge.loader import KnowledgeBaseError
 from bot.knowledge.render import to_text
 from bot.knowledge.store import Knowledge, KnowledgeStore
 from bot.logging_setup import setup_logging
-from bot.storage.database import open_database
+from bot.storage.database import Database, open_database
 from bot.storage.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
@@ -50,7 +49,7 @@ def _load_knowledge(directory: Path) -> Knowledge:
 
 
 def _make_bot(
-    settings: Settings, knowledge: Knowledge, db: aiosqlite.Connection | None, *, sync: bool
+    settings: Settings, knowledge: Knowledge, db: Database | None, *, sync: bool
 ) -> Backbone:
     from bot.client import Backbone  # late: `check` and `preview` need no Discord client
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import aiosqlite
 import discord
 import yarl
 from discord.ext import commands
@@ -12,6 +11,7 @@ from discord.ext import commands
 from bot.config import DISCORD_API, Settings
 from bot.error_handler import BackboneTree
 from bot.knowledge.store import KnowledgeStore
+from bot.storage.database import Database
 from bot.sync import sync_commands
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Backbone(commands.Bot):
         *,
         settings: Settings,
         knowledge: KnowledgeStore,
-        db: aiosqlite.Connection,
+        db: Database,
         sync_on_start: bool = True,
     ) -> None:
         super().__init__(

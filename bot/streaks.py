@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEK = timedelta(days=7)
@@ -28,6 +28,18 @@ def local_date(now: datetime, zone: ZoneInfo) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(zone).date()
+
+
+def streak_expires_at(run_end: date | None, zone: ZoneInfo) -> datetime | None:
+    """The instant (UTC) a streak whose last qualifying week began `run_end` lapses.
+
+    It survives the following week (still in progress) and breaks when the week after
+    that begins: local midnight of Monday `run_end + 14 days`.
+    """
+    if run_end is None:
+        return None
+    lapse = datetime.combine(run_end + 2 * WEEK, time(0, 0), tzinfo=zone)
+    return lapse.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

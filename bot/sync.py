@@ -11,10 +11,10 @@ import json
 import logging
 from typing import Any
 
-import aiosqlite
 import discord
 from discord import app_commands
 
+from bot.storage.database import Database
 from bot.storage.state import get_state, set_state
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def _state_key(application_id: int | None, guild_id: int | None) -> str:
 
 async def sync_commands(
     tree: app_commands.CommandTree[Any],
-    db: aiosqlite.Connection,
+    db: Database,
     application_id: int | None,
     guild_id: int | None,
     *,

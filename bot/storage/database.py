@@ -1,7 +1,16 @@
-"""Open the SQLite database: one file, WAL, foreign keys, busy timeout, migrated."""
+"""The SQLite database: one file, WAL, foreign keys, busy timeout, migrated on open.
+
+One aiosqlite connection serves the whole bot. Coroutines share it, so every write
+goes through `transaction()`, which holds a lock for the whole BEGIN..COMMIT: without
+it, two commands awaiting in the middle of their writes would interleave statements
+inside one SQLite transaction.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -11,18 +20,43 @@ from bot.storage.migrations import migrate
 BUSY_TIMEOUT_MS = 5000
 
 
-async def open_database(path: Path) -> aiosqlite.Connection:
-    """Create the file (and its folder) if needed, set pragmas and apply migrations."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path)
-    try:
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    return db
+class Database:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Create the file (and its folder) if needed, set pragmas and apply migrations."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE .. COMMIT (or ROLLBACK on error), one writer at a time."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            await self.conn.commit()
+
+
+async def open_database(path: Path) -> Database:
+    return await Database.open(path)

@@ -1,0 +1,118 @@
+"""Back-day logging: ties the pure streak rule to storage, with an injectable clock.
+
+Cogs call this; it resolves the member's timezone and the server's target, keeps the
+stored streak equal to the one recomputed from the raw logs, and returns plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.storage import settings as settings_store
+from bot.storage import streaks as streak_store
+from bot.storage.database import Database
+from bot.streaks import StreakStats, local_date, streak_expires_at, streak_stats
+
+Clock = Callable[[], datetime]
+When = Literal["today", "yesterday"]
+NOTE_MAX_LENGTH = 200
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    logged: bool
+    """False when that day was already logged."""
+    day: date
+    stats: StreakStats
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    removed: date | None
+    stats: StreakStats
+
+
+class Backdays:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def zone_for(self, guild_id: int, user_id: int) -> ZoneInfo:
+        """The member's own timezone if set, else the server's."""
+        name = await settings_store.get_member_timezone(self.db, user_id)
+        if name is None:
+            name = (await settings_store.get_guild_settings(self.db, guild_id)).timezone
+        return ZoneInfo(name)
+
+    async def _context(self, guild_id: int, user_id: int) -> tuple[ZoneInfo, date, int]:
+        zone = await self.zone_for(guild_id, user_id)
+        target = (await settings_store.get_guild_settings(self.db, guild_id)).weekly_target
+        return zone, local_date(self.clock(), zone), target
+
+    async def _recompute(
+        self,
+        conn: aiosqlite.Connection,
+        guild_id: int,
+        user_id: int,
+        zone: ZoneInfo,
+        today: date,
+        target: int,
+    ) -> StreakStats:
+        days = await streak_store.logged_days(conn, guild_id, user_id)
+        stats = streak_stats(days, today, target)
+        await streak_store.save_stats(
+            conn, guild_id, user_id, stats, streak_expires_at(stats.run_end, zone)
+        )
+        return stats
+
+    async def log(
+        self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
+    ) -> LogResult:
+        if note is not None and len(note) > NOTE_MAX_LENGTH:
+            raise ValueError(f"note longer than {NOTE_MAX_LENGTH} characters")
+        zone, today, target = await self._context(guild_id, user_id)
+        day = today if when == "today" else today - timedelta(days=1)
+        async with self.db.transaction() as conn:
+            logged = await streak_store.insert_log(
+                conn, guild_id, user_id, day, note, self.clock()
+            )
+            stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
+        return LogResult(logged, day, stats)
+
+    async def undo(self, guild_id: int, user_id: int) -> UndoResult:
+        """Remove the most recent log from today or yesterday (the only days one can log)."""
+        zone, today, target = await self._context(guild_id, user_id)
+        async with self.db.transaction() as conn:
+            removed = await streak_store.delete_latest_log(
+                conn, guild_id, user_id, today - timedelta(days=1)
+            )
+            stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
+        return UndoResult(removed, stats)
+
+    async def stats(self, guild_id: int, user_id: int) -> StreakStats | None:
+        """Fresh from the raw logs; None for a member who never logged here."""
+        _zone, today, target = await self._context(guild_id, user_id)
+        days = await streak_store.logged_days(self.db.conn, guild_id, user_id)
+        return streak_stats(days, today, target) if days else None
+
+    async def recompute_guild(self, guild_id: int) -> int:
+        """Recompute every member's stored streak (after the weekly target changed)."""
+        members = await streak_store.guild_members(self.db, guild_id)
+        for user_id in members:
+            zone, today, target = await self._context(guild_id, user_id)
+            async with self.db.transaction() as conn:
+                await self._recompute(conn, guild_id, user_id, zone, today, target)
+        return len(members)
+
+    async def expire(self) -> int:
+        return await streak_store.expire_streaks(self.db, self.clock())
