@@ -17,6 +17,7 @@ import aiosqlite
 from bot.storage import settings as settings_store
 from bot.storage import streaks as streak_store
 from bot.storage.database import Database
+from bot.storage.settings import GuildSettings
 from bot.streaks import StreakStats, local_date, streak_expires_at, streak_stats
 
 Clock = Callable[[], datetime]
@@ -34,6 +35,15 @@ class LogResult:
     """False when that day was already logged."""
     day: date
     stats: StreakStats
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardPage:
+    page: int
+    """Zero-based, clamped to the pages that exist."""
+    pages: int
+    rows: list[streak_store.RankedStanding]
+    me: streak_store.RankedStanding | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +93,7 @@ class Backdays:
         zone, today, target = await self._context(guild_id, user_id)
         day = today if when == "today" else today - timedelta(days=1)
         async with self.db.transaction() as conn:
-            logged = await streak_store.insert_log(
-                conn, guild_id, user_id, day, note, self.clock()
-            )
+            logged = await streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
             stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
         return LogResult(logged, day, stats)
 
@@ -113,6 +121,36 @@ class Backdays:
             async with self.db.transaction() as conn:
                 await self._recompute(conn, guild_id, user_id, zone, today, target)
         return len(members)
+
+    async def leaderboard(
+        self, guild_id: int, user_id: int, page: int, page_size: int
+    ) -> LeaderboardPage:
+        await self.expire()
+        members = await streak_store.member_count(self.db, guild_id)
+        pages = max(1, -(-members // page_size))
+        page = min(max(page, 0), pages - 1)
+        rows = await streak_store.leaderboard_page(self.db, guild_id, page * page_size, page_size)
+        me = await streak_store.standing_of(self.db, guild_id, user_id)
+        return LeaderboardPage(page, pages, rows, me)
+
+    async def server_settings(self, guild_id: int) -> GuildSettings:
+        return await settings_store.get_guild_settings(self.db, guild_id)
+
+    async def change_server_settings(
+        self, guild_id: int, *, timezone: str | None, weekly_target: int | None
+    ) -> tuple[GuildSettings, GuildSettings]:
+        """Apply the given changes; stored streaks are recomputed when they depend on them."""
+        before = await self.server_settings(guild_id)
+        changes: dict[str, str | int | None] = {}
+        if timezone is not None and timezone != before.timezone:
+            changes["timezone"] = timezone
+        if weekly_target is not None and weekly_target != before.weekly_target:
+            changes["weekly_target"] = weekly_target
+        if not changes:
+            return before, before
+        after = await settings_store.update_guild_settings(self.db, guild_id, **changes)
+        await self.recompute_guild(guild_id)
+        return before, after
 
     async def expire(self) -> int:
         return await streak_store.expire_streaks(self.db, self.clock())

@@ -8,6 +8,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.backdays import Backdays, Clock, utc_now
 from bot.config import DISCORD_API, Settings
 from bot.error_handler import BackboneTree
 from bot.knowledge.store import KnowledgeStore
@@ -20,6 +21,7 @@ EXTENSIONS = (
     "bot.cogs.knowledge",
     "bot.cogs.admin",
     "bot.cogs.help",
+    "bot.cogs.streaks",
 )
 
 
@@ -44,6 +46,7 @@ class Backbone(commands.Bot):
         knowledge: KnowledgeStore,
         db: Database,
         sync_on_start: bool = True,
+        clock: Clock = utc_now,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -55,6 +58,7 @@ class Backbone(commands.Bot):
         self.settings = settings
         self.knowledge = knowledge
         self.db = db
+        self.backdays = Backdays(db, clock)
         self.sync_on_start = sync_on_start
 
     async def setup_hook(self) -> None:

@@ -10,9 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_reply import NO_MENTIONS
+from bot.discord_reply import NO_MENTIONS, send_reply
 from bot.knowledge.loader import KnowledgeBaseError
-from bot.knowledge.render import DESCRIPTION_LIMIT
+from bot.knowledge.render import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply
+from bot.storage.settings import GuildSettings
+from bot.timezones import resolve_timezone, timezone_choices
 
 if TYPE_CHECKING:
     from bot.client import Backbone
@@ -33,6 +35,26 @@ def error_listing(lines: list[str], limit: int = DESCRIPTION_LIMIT) -> tuple[str
     return "```\n" + "\n".join(shown) + "\n```", False
 
 
+def settings_reply(before: GuildSettings, after: GuildSettings) -> Reply:
+    changed = [
+        f"{label}: {getattr(before, name)} → **{getattr(after, name)}**"
+        for name, label in (("timezone", "Timezone"), ("weekly_target", "Weekly target"))
+        if getattr(before, name) != getattr(after, name)
+    ]
+    return Reply(
+        embed=EmbedSpec(
+            title="Server settings",
+            description="\n".join(changed) if changed else "Nothing changed.",
+            fields=(
+                Field("Timezone", after.timezone, inline=True),
+                Field("Weekly target", f"{after.weekly_target} back day(s)", inline=True),
+            ),
+            footer="Change with /coach settings timezone:… weekly_target:…",
+        ),
+        ephemeral=True,
+    )
+
+
 class AdminCog(commands.Cog):
     coach = app_commands.Group(
         name="coach",
@@ -43,6 +65,34 @@ class AdminCog(commands.Cog):
 
     def __init__(self, bot: Backbone) -> None:
         self.bot = bot
+
+    @coach.command(name="settings", description="Show or change this server's Backbone settings.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        timezone="IANA timezone for weeks and reminders, e.g. Europe/London",
+        weekly_target="Back days a week that keep a streak alive (1-7)",
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction[Backbone],
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        weekly_target: app_commands.Range[int, 1, 7] | None = None,
+    ) -> None:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        zone = resolve_timezone(timezone) if timezone is not None else None
+        # Recomputing every member's streak after a change can take a moment.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        before, after = await self.bot.backdays.change_server_settings(
+            interaction.guild_id, timezone=zone, weekly_target=weekly_target
+        )
+        await send_reply(interaction, settings_reply(before, after))
+
+    @settings.autocomplete("timezone")
+    async def settings_timezone(
+        self, interaction: discord.Interaction[Backbone], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=c.label, value=c.value) for c in timezone_choices(current)]
 
     @coach.command(name="reload", description="Reload the knowledge base from its YAML files.")
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -71,7 +71,7 @@ async def test_first_boot_registers_the_whole_tree(live: Live) -> None:
     assert {"cue", "why-back-pain", "ask", "help", "coach"} <= set(sent)
     coach = sent["coach"]
     assert str(coach["default_member_permissions"]) == "32"
-    assert [(o["name"], o["type"]) for o in coach["options"]] == [("reload", 1)]
+    assert [(o["name"], o["type"]) for o in coach["options"]] == [("settings", 1), ("reload", 1)]
     registered = double.registered()
     assert registered["coach"]["default_member_permissions"] == "32"
     exercise = registered["cue"]["options"][0]

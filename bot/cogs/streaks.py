@@ -1,0 +1,146 @@
+"""/backday, /streak and /leaderboard: thin adapters over `bot.backdays`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.backdays import NOTE_MAX_LENGTH
+from bot.discord_reply import NO_MENTIONS, send_reply, to_embed
+from bot.streak_replies import (
+    LEADERBOARD_PAGE_SIZE,
+    already_logged_reply,
+    leaderboard_embed,
+    logged_reply,
+    never_logged_reply,
+    streak_reply,
+    undo_reply,
+)
+from bot.streaks import local_date
+
+if TYPE_CHECKING:
+    from bot.client import Backbone
+
+
+def _guild_id(interaction: discord.Interaction[Any]) -> int:
+    if interaction.guild_id is None:  # guild_only commands; kept for the type checker
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
+class LeaderboardButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"leaderboard:(?P<page>[0-9]+):(?P<side>prev|next)",
+):
+    """A page button whose custom id carries its target page, so it works after restarts."""
+
+    def __init__(self, page: int, side: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Previous" if side == "prev" else "Next ▶",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"leaderboard:{page}:{side}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> LeaderboardButton:
+        return cls(int(match["page"]), match["side"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        embed, view = await leaderboard_message(interaction.client, interaction, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+async def leaderboard_message(
+    bot: Backbone, interaction: discord.Interaction[Any], page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    board = await bot.backdays.leaderboard(
+        _guild_id(interaction), interaction.user.id, page, LEADERBOARD_PAGE_SIZE
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(LeaderboardButton(board.page - 1, "prev", disabled=board.page == 0))
+    view.add_item(LeaderboardButton(board.page + 1, "next", disabled=board.page >= board.pages - 1))
+    embed = to_embed(leaderboard_embed(board.page, board.pages, board.rows, board.me))
+    return embed, view
+
+
+class StreaksCog(commands.Cog):
+    backday = app_commands.Group(
+        name="backday", description="Log your back days for the weekly streak.", guild_only=True
+    )
+
+    def __init__(self, bot: Backbone) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(LeaderboardButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(LeaderboardButton)
+
+    @backday.command(name="log", description="Log a back day (today or yesterday).")
+    @app_commands.describe(
+        when="Which day to log (default: today)", note="Optional note, e.g. what you trained"
+    )
+    async def log(
+        self,
+        interaction: discord.Interaction[Backbone],
+        when: Literal["today", "yesterday"] = "today",
+        note: app_commands.Range[str, 1, NOTE_MAX_LENGTH] | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        service = self.bot.backdays
+        result = await service.log(guild_id, interaction.user.id, when, note)
+        today = local_date(service.clock(), await service.zone_for(guild_id, interaction.user.id))
+        if result.logged:
+            await send_reply(interaction, logged_reply(result.day, today, result.stats))
+        else:
+            await send_reply(interaction, already_logged_reply(result.day, today, result.stats))
+
+    @backday.command(
+        name="undo", description="Remove your most recent back day (today or yesterday)."
+    )
+    async def undo(self, interaction: discord.Interaction[Backbone]) -> None:
+        guild_id = _guild_id(interaction)
+        service = self.bot.backdays
+        result = await service.undo(guild_id, interaction.user.id)
+        today = local_date(service.clock(), await service.zone_for(guild_id, interaction.user.id))
+        await send_reply(interaction, undo_reply(result.removed, today, result.stats))
+
+    @app_commands.command(name="streak", description="Your weekly back-day streak (or a member's).")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose streak to show (default: yours)")
+    async def streak(
+        self, interaction: discord.Interaction[Backbone], member: discord.Member | None = None
+    ) -> None:
+        target = member or interaction.user
+        stats = await self.bot.backdays.stats(_guild_id(interaction), target.id)
+        if stats is None:
+            reply = never_logged_reply(target.display_name, target.id == interaction.user.id)
+        else:
+            reply = streak_reply(target.display_name, stats)
+        await send_reply(interaction, reply)
+
+    @app_commands.command(name="leaderboard", description="This server's weekly back-day streaks.")
+    @app_commands.guild_only()
+    async def leaderboard(self, interaction: discord.Interaction[Backbone]) -> None:
+        embed, view = await leaderboard_message(self.bot, interaction, 0)
+        await interaction.response.send_message(
+            embed=embed, view=view, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: Backbone) -> None:
+    await bot.add_cog(StreaksCog(bot))
