@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["knowledge", "e2e"]
+BENCHMARKS = ["knowledge", "streaks", "e2e"]
 
 
 def main(argv: list[str]) -> int:

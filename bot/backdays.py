@@ -123,15 +123,28 @@ class Backdays:
         return len(members)
 
     async def leaderboard(
-        self, guild_id: int, user_id: int, page: int, page_size: int
+        self,
+        guild_id: int,
+        user_id: int,
+        page_size: int,
+        *,
+        page: int = 0,
+        after: streak_store.Standing | None = None,
+        before: streak_store.Standing | None = None,
     ) -> LeaderboardPage:
+        """One page, found from a neighbouring page's edge row (`after`/`before`)."""
         await self.expire()
         members = await streak_store.member_count(self.db, guild_id)
         pages = max(1, -(-members // page_size))
-        page = min(max(page, 0), pages - 1)
-        rows = await streak_store.leaderboard_page(self.db, guild_id, page * page_size, page_size)
+        rows = await streak_store.leaderboard_rows(
+            self.db, guild_id, page_size, after=after, before=before
+        )
+        if not rows and (after is not None or before is not None):
+            # The board changed under an old button: start again from the top.
+            page, rows = 0, await streak_store.leaderboard_rows(self.db, guild_id, page_size)
+        ranked = await streak_store.rank_rows(self.db, guild_id, rows)
         me = await streak_store.standing_of(self.db, guild_id, user_id)
-        return LeaderboardPage(page, pages, rows, me)
+        return LeaderboardPage(min(max(page, 0), pages - 1), pages, ranked, me)
 
     async def server_settings(self, guild_id: int) -> GuildSettings:
         return await settings_store.get_guild_settings(self.db, guild_id)

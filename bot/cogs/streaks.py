@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.backdays import NOTE_MAX_LENGTH
 from bot.discord_reply import NO_MENTIONS, send_reply, to_embed
+from bot.storage.streaks import Standing
 from bot.streak_replies import (
     LEADERBOARD_PAGE_SIZE,
     already_logged_reply,
@@ -34,20 +35,30 @@ def _guild_id(interaction: discord.Interaction[Any]) -> int:
 
 class LeaderboardButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"leaderboard:(?P<page>[0-9]+):(?P<side>prev|next)",
+    template=(
+        r"leaderboard:(?P<page>[0-9]+):(?P<side>prev|next)"
+        r":(?P<current>[0-9]+):(?P<best>[0-9]+):(?P<total>[0-9]+):(?P<user>[0-9]+)"
+    ),
 ):
-    """A page button whose custom id carries its target page, so it works after restarts."""
+    """A page button whose custom id carries its target page and the edge row of the page
+    it came from, so it keeps working after a restart and never counts through members.
+    """
 
-    def __init__(self, page: int, side: str, *, disabled: bool = False) -> None:
+    def __init__(self, page: int, side: str, edge: Standing, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 label="◀ Previous" if side == "prev" else "Next ▶",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"leaderboard:{page}:{side}",
+                custom_id=(
+                    f"leaderboard:{page}:{side}:{edge.current}:{edge.best}:{edge.total}"
+                    f":{edge.user_id}"
+                ),
                 disabled=disabled,
             )
         )
         self.page = page
+        self.side = side
+        self.edge = edge
 
     @classmethod
     async def from_custom_id(
@@ -56,22 +67,46 @@ class LeaderboardButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
     ) -> LeaderboardButton:
-        return cls(int(match["page"]), match["side"])
+        edge = Standing(
+            int(match["user"]), int(match["current"]), int(match["best"]), int(match["total"])
+        )
+        return cls(int(match["page"]), match["side"], edge)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        embed, view = await leaderboard_message(interaction.client, interaction, self.page)
+        cursor = {"after": self.edge} if self.side == "next" else {"before": self.edge}
+        embed, view = await leaderboard_message(
+            interaction.client, interaction, self.page, **cursor
+        )
         await interaction.response.edit_message(embed=embed, view=view)
 
 
+_NO_EDGE = Standing(0, 0, 0, 0)
+
+
 async def leaderboard_message(
-    bot: Backbone, interaction: discord.Interaction[Any], page: int
+    bot: Backbone,
+    interaction: discord.Interaction[Any],
+    page: int,
+    *,
+    after: Standing | None = None,
+    before: Standing | None = None,
 ) -> tuple[discord.Embed, discord.ui.View]:
     board = await bot.backdays.leaderboard(
-        _guild_id(interaction), interaction.user.id, page, LEADERBOARD_PAGE_SIZE
+        _guild_id(interaction),
+        interaction.user.id,
+        LEADERBOARD_PAGE_SIZE,
+        page=page,
+        after=after,
+        before=before,
     )
+    first = board.rows[0].standing if board.rows else _NO_EDGE
+    last = board.rows[-1].standing if board.rows else _NO_EDGE
+    has_next = board.page < board.pages - 1 and len(board.rows) == LEADERBOARD_PAGE_SIZE
     view = discord.ui.View(timeout=None)
-    view.add_item(LeaderboardButton(board.page - 1, "prev", disabled=board.page == 0))
-    view.add_item(LeaderboardButton(board.page + 1, "next", disabled=board.page >= board.pages - 1))
+    view.add_item(
+        LeaderboardButton(max(board.page - 1, 0), "prev", first, disabled=board.page == 0)
+    )
+    view.add_item(LeaderboardButton(board.page + 1, "next", last, disabled=not has_next))
     embed = to_embed(leaderboard_embed(board.page, board.pages, board.rows, board.me))
     return embed, view
 
@@ -136,7 +171,7 @@ class StreaksCog(commands.Cog):
     @app_commands.command(name="leaderboard", description="This server's weekly back-day streaks.")
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction[Backbone]) -> None:
-        embed, view = await leaderboard_message(self.bot, interaction, 0)
+        embed, view = await leaderboard_message(self.bot, interaction, page=0)
         await interaction.response.send_message(
             embed=embed, view=view, allowed_mentions=NO_MENTIONS
         )

@@ -118,39 +118,82 @@ def _standing(row: aiosqlite.Row) -> Standing:
     return Standing(row[0], row[1], row[2], row[3])
 
 
-async def leaderboard_page(
-    db: Database, guild_id: int, offset: int, limit: int
-) -> list[RankedStanding]:
-    """One page in rank order; ties on all three numbers share a rank (1, 1, 3)."""
-    async with db.conn.execute(
-        "SELECT user_id, current_streak, best_streak, total_days FROM member_stats"
-        " WHERE guild_id = ?"
-        " ORDER BY current_streak DESC, best_streak DESC, total_days DESC, user_id"
-        " LIMIT ? OFFSET ?",
-        (guild_id, limit, offset),
-    ) as cursor:
+_STANDING_COLUMNS = "user_id, current_streak, best_streak, total_days"
+
+
+async def leaderboard_rows(
+    db: Database,
+    guild_id: int,
+    limit: int,
+    *,
+    after: Standing | None = None,
+    before: Standing | None = None,
+) -> list[Standing]:
+    """Rows in rank order, starting after `after` or ending before `before` (keyset paging).
+
+    Both directions walk the rank index from the cursor, so a page deep in the board
+    costs the same as the first one.
+    """
+    if before is not None:
+        sql = (
+            f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ?"
+            " AND (current_streak, best_streak, total_days, user_id) > (?, ?, ?, ?)"
+            " ORDER BY current_streak, best_streak, total_days, user_id LIMIT ?"
+        )
+        params: tuple[int, ...] = (guild_id, *_cursor(before), limit)
+    else:
+        sql = (
+            f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ?"
+            + (
+                " AND (current_streak, best_streak, total_days, user_id) < (?, ?, ?, ?)"
+                if after is not None
+                else ""
+            )
+            + " ORDER BY current_streak DESC, best_streak DESC, total_days DESC, user_id DESC"
+            " LIMIT ?"
+        )
+        params = (guild_id, *(_cursor(after) if after is not None else ()), limit)
+    async with db.conn.execute(sql, params) as cursor:
         rows = [_standing(row) for row in await cursor.fetchall()]
-    ranked: list[RankedStanding] = []
-    for n, standing in enumerate(rows):
-        previous = ranked[-1] if ranked else None
-        if previous is not None and _key(previous.standing) == _key(standing):
-            rank = previous.rank
-        elif n == 0:
-            rank = await _rank_of(db, guild_id, standing)
-        else:
-            rank = offset + n + 1
-        ranked.append(RankedStanding(rank, standing))
-    return ranked
+    return rows[::-1] if before is not None else rows
+
+
+def _cursor(s: Standing) -> tuple[int, int, int, int]:
+    return (s.current, s.best, s.total, s.user_id)
 
 
 def _key(s: Standing) -> tuple[int, int, int]:
     return (s.current, s.best, s.total)
 
 
-async def _rank_of(db: Database, guild_id: int, standing: Standing) -> int:
-    """1 + how many members of the server rank strictly above `standing`."""
+async def rank_rows(db: Database, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
+    """Ranks for consecutive rows: ties on all three numbers share a rank (1, 1, 3)."""
+    ranked: list[RankedStanding] = []
+    for standing in rows:
+        if not ranked:
+            rank = await _rank_of(db, guild_id, standing)
+        elif _key(ranked[-1].standing) == _key(standing):
+            rank = ranked[-1].rank
+        else:
+            rank = ranked[-1].rank + await _members_with(db, guild_id, ranked[-1].standing)
+        ranked.append(RankedStanding(rank, standing))
+    return ranked
+
+
+async def _members_with(db: Database, guild_id: int, standing: Standing) -> int:
     async with db.conn.execute(
-        "SELECT COUNT(*) FROM member_stats WHERE guild_id = ?"
+        "SELECT members FROM standing_counts WHERE guild_id = ?"
+        " AND current_streak = ? AND best_streak = ? AND total_days = ?",
+        (guild_id, *_key(standing)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _rank_of(db: Database, guild_id: int, standing: Standing) -> int:
+    """1 + how many members of the server stand strictly better than `standing`."""
+    async with db.conn.execute(
+        "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?"
         " AND (current_streak, best_streak, total_days) > (?, ?, ?)",
         (guild_id, *_key(standing)),
     ) as cursor:
@@ -173,7 +216,7 @@ async def standing_of(db: Database, guild_id: int, user_id: int) -> RankedStandi
 
 async def member_count(db: Database, guild_id: int) -> int:
     async with db.conn.execute(
-        "SELECT COUNT(*) FROM member_stats WHERE guild_id = ?", (guild_id,)
+        "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?", (guild_id,)
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0

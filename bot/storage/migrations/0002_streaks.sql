@@ -38,8 +38,63 @@ CREATE TABLE member_stats (
     PRIMARY KEY (guild_id, user_id)
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX member_stats_rank
-    ON member_stats (guild_id, current_streak DESC, best_streak DESC, total_days DESC, user_id);
+-- Rank order. user_id breaks ties only so pages have a stable order (keyset paging).
+CREATE INDEX member_stats_rank ON member_stats
+    (guild_id, current_streak DESC, best_streak DESC, total_days DESC, user_id DESC);
+
+-- How many members share each standing: a member's rank is one plus the members with a
+-- better standing, summed here over distinct standings (a few thousand at most) rather
+-- than counted over every member. Kept exact by the triggers below (which avoid
+-- INSERT OR IGNORE: an outer UPSERT's conflict handling would override it).
+CREATE TABLE standing_counts (
+    guild_id       INTEGER NOT NULL,
+    current_streak INTEGER NOT NULL,
+    best_streak    INTEGER NOT NULL,
+    total_days     INTEGER NOT NULL,
+    members        INTEGER NOT NULL CHECK (members >= 0),
+    PRIMARY KEY (guild_id, current_streak, best_streak, total_days)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER standing_counts_insert AFTER INSERT ON member_stats BEGIN
+    INSERT INTO standing_counts
+        SELECT new.guild_id, new.current_streak, new.best_streak, new.total_days, 0
+        WHERE NOT EXISTS (SELECT 1 FROM standing_counts
+            WHERE guild_id = new.guild_id AND current_streak = new.current_streak
+              AND best_streak = new.best_streak AND total_days = new.total_days);
+    UPDATE standing_counts SET members = members + 1
+        WHERE guild_id = new.guild_id AND current_streak = new.current_streak
+          AND best_streak = new.best_streak AND total_days = new.total_days;
+END;
+
+CREATE TRIGGER standing_counts_delete AFTER DELETE ON member_stats BEGIN
+    UPDATE standing_counts SET members = members - 1
+        WHERE guild_id = old.guild_id AND current_streak = old.current_streak
+          AND best_streak = old.best_streak AND total_days = old.total_days;
+    DELETE FROM standing_counts
+        WHERE guild_id = old.guild_id AND current_streak = old.current_streak
+          AND best_streak = old.best_streak AND total_days = old.total_days AND members = 0;
+END;
+
+CREATE TRIGGER standing_counts_update
+AFTER UPDATE OF current_streak, best_streak, total_days ON member_stats
+WHEN (old.current_streak, old.best_streak, old.total_days)
+     IS NOT (new.current_streak, new.best_streak, new.total_days)
+BEGIN
+    UPDATE standing_counts SET members = members - 1
+        WHERE guild_id = old.guild_id AND current_streak = old.current_streak
+          AND best_streak = old.best_streak AND total_days = old.total_days;
+    DELETE FROM standing_counts
+        WHERE guild_id = old.guild_id AND current_streak = old.current_streak
+          AND best_streak = old.best_streak AND total_days = old.total_days AND members = 0;
+    INSERT INTO standing_counts
+        SELECT new.guild_id, new.current_streak, new.best_streak, new.total_days, 0
+        WHERE NOT EXISTS (SELECT 1 FROM standing_counts
+            WHERE guild_id = new.guild_id AND current_streak = new.current_streak
+              AND best_streak = new.best_streak AND total_days = new.total_days);
+    UPDATE standing_counts SET members = members + 1
+        WHERE guild_id = new.guild_id AND current_streak = new.current_streak
+          AND best_streak = new.best_streak AND total_days = new.total_days;
+END;
 
 CREATE INDEX member_stats_expiry
     ON member_stats (expires_at) WHERE expires_at IS NOT NULL;
