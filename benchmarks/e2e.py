@@ -23,6 +23,7 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,23 @@ from tests.e2e.conftest import BotProcess
 from tests.e2e.discord_double import DiscordDouble
 
 FLOOR_SCRIPT = Path(__file__).resolve().parent / "e2e_floor_bot.py"
-CASES: dict[str, Mapping[str, str]] = {
-    "cue": {"exercise": "rows"},
-    "ask": {"question": "lower back hurts after leg day"},
+
+
+@dataclass(frozen=True)
+class Case:
+    command: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    subcommand: str | None = None
+    fresh_user: bool = False
+    """Each interaction from a new member (a back day logs once per member and day)."""
+
+
+CASES: dict[str, Case] = {
+    "cue": Case("cue", {"exercise": "rows"}),
+    "ask": Case("ask", {"question": "lower back hurts after leg day"}),
+    "backday log": Case("backday", subcommand="log", fresh_user=True),
+    # Read after the logs above: a board of a few hundred (quick) to a few thousand members.
+    "leaderboard": Case("leaderboard"),
 }
 IN_FLIGHT = (1, 100)
 ROUNDS = 2
@@ -50,11 +65,18 @@ class Target:
         self.bot = bot
         self.failures: list[str] = []
 
-    async def one(self, command: str) -> int | None:
-        handle = await self.double.slash(command, CASES[command])
+    async def one(self, name: str) -> int | None:
+        case = CASES[name]
+        user = None
+        if case.fresh_user:
+            user = self.double.make_user(f"member-{len(self.double.users)}")
+        handle = await self.double.slash(
+            case.command, case.options, subcommand=case.subcommand, user=user
+        )
         reply = await handle.response(timeout=RESPONSE_TIMEOUT, settle=0.0)
-        if reply.callback.status != 200 or reply.type != 4:
-            self.failures.append(f"/{command}: {reply.callback.status} {reply.callback.response}")
+        if reply.callback.status != 200 or reply.type != 4 or reply.ephemeral:
+            # A public reply: an ephemeral one here is a refusal (e.g. "already logged").
+            self.failures.append(f"/{name}: {reply.callback.status} {reply.callback.response}")
             return None
         return int(reply.latency * 1e9)
 

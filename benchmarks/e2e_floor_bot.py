@@ -1,8 +1,9 @@
 """The floor for `benchmarks/e2e.py`: the least a discord.py bot can do per interaction.
 
 Same library and the same start-up as Backbone (DISCORD_TOKEN, and DISCORD_API_BASE_URL
-pointed at the loopback Discord double via `discord.http.Route.BASE`), with /cue and /ask
-answering one constant string: no knowledge base, no database, no error handler.
+pointed at the loopback Discord double via `discord.http.Route.BASE`), with /cue, /ask,
+/backday log and /leaderboard answering one constant string: no knowledge base, no
+database, no error handler.
 
 It asks GET /gateway/bot where the gateway is before connecting, as Backbone does: a
 non-sharded discord.py Client would otherwise dial wss://gateway.discord.gg.
@@ -49,6 +50,20 @@ async def cue(interaction: discord.Interaction, exercise: str) -> None:
 
 @client.tree.command(name="ask", description="Constant reply (benchmark floor).")
 async def ask(interaction: discord.Interaction, question: str) -> None:
+    await interaction.response.send_message(REPLY)
+
+
+backday = app_commands.Group(name="backday", description="Constant replies (benchmark floor).")
+client.tree.add_command(backday)
+
+
+@backday.command(name="log", description="Constant reply (benchmark floor).")
+async def log(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message(REPLY)
+
+
+@client.tree.command(name="leaderboard", description="Constant reply (benchmark floor).")
+async def leaderboard(interaction: discord.Interaction) -> None:
     await interaction.response.send_message(REPLY)
 
 

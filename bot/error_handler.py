@@ -68,33 +68,38 @@ def classify(error: BaseException) -> ErrorReply:
     )
 
 
+async def answer_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Tell the member what went wrong (ephemerally); log unexpected faults with a code."""
+    reply = classify(error)
+    command = interaction.command.qualified_name if interaction.command else "component"
+    message = reply.message
+    if reply.kind == "unexpected":
+        log.error(
+            "Unexpected error %s in /%s (user %s, guild %s)",
+            reply.code,
+            command,
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=error,
+        )
+        message = message.format(code=reply.code)
+    else:
+        log.debug("/%s refused (%s): %s", command, reply.kind, reply.message)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        else:
+            await interaction.response.send_message(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except discord.HTTPException:
+        log.warning("Could not tell the member about an error in /%s", command)
+
+
 class BackboneTree(app_commands.CommandTree[Any]):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        reply = classify(error)
-        command = interaction.command.qualified_name if interaction.command else "?"
-        message = reply.message
-        if reply.kind == "unexpected":
-            log.error(
-                "Unexpected error %s in /%s (user %s, guild %s)",
-                reply.code,
-                command,
-                interaction.user.id,
-                interaction.guild_id,
-                exc_info=error,
-            )
-            message = message.format(code=reply.code)
-        else:
-            log.debug("/%s refused (%s): %s", command, reply.kind, reply.message)
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(
-                    message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-                )
-            else:
-                await interaction.response.send_message(
-                    message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-                )
-        except discord.HTTPException:
-            log.warning("Could not tell the member about an error in /%s", command)
+        await answer_error(interaction, error)

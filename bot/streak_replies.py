@@ -12,8 +12,12 @@ STREAK_COLOUR = 0xE67E22
 LEADERBOARD_PAGE_SIZE = 10
 
 
+def plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def weeks(n: int) -> str:
-    return f"{n} week" if n == 1 else f"{n} weeks"
+    return plural(n, "week")
 
 
 def day_label(day: date, today: date) -> str:
@@ -92,8 +96,8 @@ def never_logged_reply(name: str, is_self: bool) -> Reply:
 def _standing_line(entry: RankedStanding) -> str:
     s = entry.standing
     return (
-        f"`#{entry.rank:>2}` <@{s.user_id}> · 🔥 {weeks(s.current)} · best {s.best}"
-        f" · {s.total} days"
+        f"`#{entry.rank:>2}` <@{s.user_id}> · 🔥 {weeks(s.current)} · best {weeks(s.best)}"
+        f" · {plural(s.total, 'day')}"
     )
 
 
@@ -102,8 +106,8 @@ def leaderboard_embed(
 ) -> EmbedSpec:
     listing = "\n".join(_standing_line(r) for r in rows) or "Nobody has logged a back day yet."
     mine = (
-        f"You: `#{me.rank}` · 🔥 {weeks(me.standing.current)} · best {me.standing.best}"
-        f" · {me.standing.total} days"
+        f"You: `#{me.rank}` · 🔥 {weeks(me.standing.current)}"
+        f" · best {weeks(me.standing.best)} · {plural(me.standing.total, 'day')}"
         if me is not None
         else "You haven't logged a back day yet: `/backday log` puts you on the board."
     )

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from bot.errors import UserFacingError
 from bot.knowledge.search import Choice, NamedEntry, NameIndex
 
 
 @cache
+def _names() -> frozenset[str]:
+    """Region/City zones and UTC: no `Etc/` offsets and no host files such as `localtime`,
+    which would make a server's weeks depend on the machine the bot runs on.
+    """
+    return frozenset(
+        n for n in available_timezones() if ("/" in n or n == "UTC") and not n.startswith("Etc/")
+    )
+
+
+@cache
 def _index() -> NameIndex:
-    names = sorted(n for n in available_timezones() if "/" in n or n == "UTC")
-    return NameIndex(NamedEntry(name, name) for name in names if not name.startswith("Etc/"))
+    """Each zone also answers to its city alone: "new york" -> America/New_York."""
+    return NameIndex(
+        NamedEntry(name, name, (name.rsplit("/", 1)[-1].replace("_", " "),))
+        for name in sorted(_names())
+    )
 
 
 def timezone_choices(typed: str) -> list[Choice]:
@@ -22,11 +35,8 @@ def timezone_choices(typed: str) -> list[Choice]:
 def resolve_timezone(typed: str) -> str:
     """The IANA name meant by `typed` ("new york" -> "America/New_York"), or a clear error."""
     text = typed.strip()
-    try:
-        ZoneInfo(text)
+    if text in _names():
         return text
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
     found = _index().resolve(text)
     if found is not None:
         return found

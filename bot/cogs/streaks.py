@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.backdays import NOTE_MAX_LENGTH
 from bot.discord_reply import NO_MENTIONS, send_reply, to_embed
+from bot.error_handler import answer_error
 from bot.storage.streaks import Standing
 from bot.streak_replies import (
     LEADERBOARD_PAGE_SIZE,
@@ -73,11 +74,15 @@ class LeaderboardButton(
         return cls(int(match["page"]), match["side"], edge)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        cursor = {"after": self.edge} if self.side == "next" else {"before": self.edge}
-        embed, view = await leaderboard_message(
-            interaction.client, interaction, self.page, **cursor
-        )
-        await interaction.response.edit_message(embed=embed, view=view)
+        # Component callbacks bypass the command tree's error handler: answer here.
+        try:
+            cursor = {"after": self.edge} if self.side == "next" else {"before": self.edge}
+            embed, view = await leaderboard_message(
+                interaction.client, interaction, self.page, **cursor
+            )
+            await interaction.response.edit_message(embed=embed, view=view)
+        except Exception as error:
+            await answer_error(interaction, error)
 
 
 _NO_EDGE = Standing(0, 0, 0, 0)

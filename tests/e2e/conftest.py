@@ -15,6 +15,7 @@ declares `pytestmark = pytest.mark.asyncio(loop_scope="module")`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -237,11 +238,13 @@ async def bot_process(tmp_path: Path, double: DiscordDouble) -> AsyncIterator[La
         assert_clean_shutdown(bot)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    """One double and one bot shared by a module's read-only tests."""
-    async with DiscordDouble() as shared:
-        bot = BotProcess(shared, tmp_path_factory.mktemp("live"), name="live-bot")
+@contextlib.asynccontextmanager
+async def live_bot(workdir: Path, **double_settings: Any) -> AsyncIterator[Live]:
+    """A double (with `double_settings`) and one bot connected to it, checked on the way out:
+    a clean SIGTERM exit, no token in the logs, and no violation of Discord's rules.
+    """
+    async with DiscordDouble(**double_settings) as shared:
+        bot = BotProcess(shared, workdir, name="live-bot")
         try:
             await bot.start()
             yield Live(shared, bot)
@@ -250,3 +253,10 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
         assert code == 0, f"the bot did not shut down cleanly on SIGTERM:\n{bot.log_tail()}"
         assert_clean_shutdown(bot)
         assert not shared.violations, "\n".join(map(str, shared.violations))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    """One double and one bot shared by a module's read-only tests."""
+    async with live_bot(tmp_path_factory.mktemp("live")) as shared:
+        yield shared

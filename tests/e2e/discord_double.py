@@ -16,10 +16,17 @@ What it does, in Discord's words and payload shapes (the ones discord.py 2.7 par
   interaction deadline (10062), double acknowledgement (40060), the global rate limit
   and a per-channel message limit (429 with the headers discord.py reads).
 
+* Message components (action rows, buttons, selects: widths, custom_id length and
+  uniqueness, labels), kept on every message the bot creates (`messages`, by id, with
+  Discord's component ids and edits applied), so a button can be pressed later.
+
 Every request is recorded (`requests`), every break of Discord's rules is answered the
 way Discord answers it *and* recorded in `violations`, so a test can assert none
-happened. Tests drive the bot with `await double.slash(...)` and
-`await double.autocomplete(...)`, which send a real INTERACTION_CREATE down the gateway.
+happened. Tests drive the bot with `await double.slash(...)`,
+`await double.autocomplete(...)` and `await double.click(message, custom_id)`, which send
+a real INTERACTION_CREATE down the gateway. Option values go in as Discord's client sends
+them: within choices, lengths and min/max values; a USER option takes a user payload (or
+id) and arrives as the id plus `data.resolved.users` and `.members`.
 """
 
 # The waiting helpers take `timeout=` because that is the harness's documented API.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import itertools
 import json
@@ -89,6 +97,7 @@ MESSAGE_FLAGS_ALLOWED = (1 << 2) | EPHEMERAL | (1 << 12) | (1 << 15)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 SUBCOMMAND, SUBCOMMAND_GROUP = 1, 2
 OPTION_TYPES = range(1, 12)
+USER_OPTION = 6
 VALUE_OPTION_TYPES = {3, 4, 10}  # the ones that can have choices / autocomplete
 MAX_COMMANDS = {1: 100, 2: 15, 3: 15}
 
@@ -103,6 +112,18 @@ EMBED_TOTAL_LIMIT = 6000
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_NAME_LIMIT = 100
 CHOICE_STRING_LIMIT = 100
+
+# Message components (without the IS_COMPONENTS_V2 flag).
+V2 = 1 << 15
+ACTION_ROW, BUTTON = 1, 2
+SELECTS = (3, 5, 6, 7, 8)
+ACTION_ROWS = 5
+BUTTONS_PER_ROW = 5
+CUSTOM_ID_LIMIT = 100
+BUTTON_LABEL_LIMIT = 80
+SELECT_OPTIONS = 25
+BUTTON_STYLES = range(1, 7)
+LINK_STYLE, PREMIUM_STYLE = 5, 6
 
 WEBHOOK_TOKEN_LIFETIME = 15 * 60.0
 
@@ -325,6 +346,168 @@ def check_allowed_mentions(value: Any, path: tuple[object, ...]) -> FormErrors:
     return errors
 
 
+def _check_button(button: Json, path: tuple[object, ...], errors: FormErrors) -> None:
+    style = button.get("style")
+    if style not in BUTTON_STYLES:
+        errors.add(
+            (*path, "style"), "BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3, 4, 5, 6)."
+        )
+        return
+    label = button.get("label")
+    if label is not None:
+        _length(errors, (*path, "label"), label, 0, BUTTON_LABEL_LIMIT)
+    if style == LINK_STYLE:
+        if not button.get("url"):
+            errors.add((*path, "url"), "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
+        if button.get("custom_id") is not None:
+            errors.add(
+                (*path, "custom_id"),
+                "BUTTON_COMPONENT_LINK_CUSTOM_ID_FORBIDDEN",
+                "A custom id cannot be specified for link buttons",
+            )
+    elif style == PREMIUM_STYLE:
+        if not button.get("sku_id"):
+            errors.add(
+                (*path, "sku_id"), "BUTTON_COMPONENT_SKU_ID_REQUIRED", "A sku id is required"
+            )
+    else:
+        if button.get("custom_id") is None:
+            errors.add(
+                (*path, "custom_id"),
+                "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED",
+                "A custom id is required",
+            )
+        if button.get("url") is not None:
+            errors.add(
+                (*path, "url"),
+                "BUTTON_COMPONENT_URL_FORBIDDEN",
+                "A url cannot be specified for non-link buttons",
+            )
+    if style != PREMIUM_STYLE and not label and not button.get("emoji"):
+        errors.add(
+            path,
+            "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED",
+            "A button needs a label or an emoji",
+        )
+
+
+def _check_select(select: Json, path: tuple[object, ...], errors: FormErrors) -> None:
+    if select.get("custom_id") is None:
+        errors.add((*path, "custom_id"), "BASE_TYPE_REQUIRED", "This field is required")
+    placeholder = select.get("placeholder")
+    if placeholder is not None:
+        _length(errors, (*path, "placeholder"), placeholder, 0, 150)
+    options = select.get("options")
+    if select.get("type") == 3:
+        if not isinstance(options, list) or not 1 <= len(options) <= SELECT_OPTIONS:
+            errors.add(
+                (*path, "options"),
+                "BASE_TYPE_BAD_LENGTH",
+                f"Must be between 1 and {SELECT_OPTIONS} in length.",
+            )
+        else:
+            for i, option in enumerate(options):
+                _length(errors, (*path, "options", i, "label"), option.get("label"), 1, 100)
+                _length(errors, (*path, "options", i, "value"), option.get("value"), 1, 100)
+    for key, lo in (("min_values", 0), ("max_values", 1)):
+        value = select.get(key)
+        if value is not None and (not isinstance(value, int) or not lo <= value <= SELECT_OPTIONS):
+            errors.add((*path, key), "NUMBER_TYPE_MAX", f"Must be between {lo} and 25.")
+
+
+def check_components(
+    components: Any, path: tuple[object, ...] = ("components",), *, v2: bool = False
+) -> FormErrors:
+    """Discord's checks on a message's components: action rows of buttons or one select.
+
+    Without the IS_COMPONENTS_V2 flag: at most 5 action rows, each holding 1-5 buttons or a
+    single select menu. Every interactive component has a custom_id of 1-100 characters,
+    unique within the message; button labels are at most 80 characters.
+    """
+    errors = FormErrors()
+    if not isinstance(components, list):
+        errors.add(path, "BASE_TYPE_ARRAY", "Must be an array.")
+        return errors
+    if not v2 and len(components) > ACTION_ROWS:
+        errors.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS} or fewer in length.")
+    seen: set[str] = set()
+
+    def interactive(item: Json, here: tuple[object, ...]) -> None:
+        custom_id = item.get("custom_id")
+        if custom_id is not None:
+            _length(errors, (*here, "custom_id"), custom_id, 1, CUSTOM_ID_LIMIT)
+        if isinstance(custom_id, str):
+            if custom_id in seen:
+                errors.add(
+                    (*here, "custom_id"),
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                    "Component custom id cannot be duplicated",
+                )
+            seen.add(custom_id)
+        if item.get("type") == BUTTON:
+            _check_button(item, here, errors)
+        else:
+            _check_select(item, here, errors)
+
+    for i, row in enumerate(components):
+        here = (*path, i)
+        if not isinstance(row, dict):
+            errors.add(here, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+            continue
+        if row.get("type") != ACTION_ROW:
+            if v2:
+                continue  # layout components: not modelled beyond the action rows they hold
+            errors.add(
+                (*here, "type"), "UNION_TYPE_CHOICES", 'Value of field "type" must be one of (1,).'
+            )
+            continue
+        children = row.get("components")
+        if not isinstance(children, list) or not children:
+            errors.add(
+                (*here, "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."
+            )
+            continue
+        kinds = [c.get("type") if isinstance(c, dict) else None for c in children]
+        if any(k not in (BUTTON, *SELECTS) for k in kinds):
+            errors.add(
+                (*here, "components"),
+                "UNION_TYPE_CHOICES",
+                "Action rows hold buttons or select menus.",
+            )
+            continue
+        selects = sum(k in SELECTS for k in kinds)
+        if (selects and len(children) > 1) or len(children) > BUTTONS_PER_ROW:
+            errors.add(
+                (*here, "components"),
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
+        for j, child in enumerate(children):
+            if child.get("type") == BUTTON or child.get("type") in SELECTS:
+                interactive(child, (*here, "components", j))
+    return errors
+
+
+def custom_ids(components: Iterable[Json]) -> list[str]:
+    """Every custom_id in a message's components, depth first."""
+    out: list[str] = []
+    for c in components:
+        if c.get("custom_id") is not None:
+            out.append(c["custom_id"])
+        out.extend(custom_ids(c.get("components") or []))
+    return out
+
+
+def find_component(components: Iterable[Json], custom_id: str) -> Json | None:
+    for c in components:
+        if c.get("custom_id") == custom_id:
+            return c
+        found = find_component(c.get("components") or [], custom_id)
+        if found is not None:
+            return found
+    return None
+
+
 def check_message(
     payload: Any, path: tuple[object, ...] = (), *, files: int = 0, require_content: bool = True
 ) -> FormErrors:
@@ -352,8 +535,10 @@ def check_message(
     if flags is not None and (not isinstance(flags, int) or flags & ~MESSAGE_FLAGS_ALLOWED):
         errors.add((*path, "flags"), "MESSAGE_FLAGS_INVALID", "Invalid message flags.")
     components = payload.get("components")
-    if components is not None and (not isinstance(components, list) or len(components) > 5):
-        errors.add((*path, "components"), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    if components is not None:
+        errors.extend(
+            check_components(components, (*path, "components"), v2=bool((flags or 0) & V2))
+        )
     attachments = payload.get("attachments") or []
     if len(attachments) > 10 or files > 10:
         errors.add((*path, "attachments"), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
@@ -683,6 +868,12 @@ class InteractionState:
     original: Json | None = None
     followups: dict[int, Json] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
+    user_id: int | None = None
+    guild_id: int | None = None
+    component_message_id: int | None = None
+    """For a component interaction: the message whose component was used."""
+    created: list[int] = field(default_factory=list)
+    """Ids of the messages this interaction created (its reply, then followups)."""
 
 
 @dataclass
@@ -693,6 +884,8 @@ class InteractionReply:
     requests: list[RecordedRequest]
     callback_attempts: list[RecordedRequest]
     dispatched_at: float | None
+    created: list[Json] = field(default_factory=list)
+    """Snapshots of the messages this interaction created, as Discord stores them."""
 
     @property
     def callback(self) -> RecordedRequest:
@@ -737,6 +930,16 @@ class InteractionReply:
             elif r.method in ("POST", "PATCH") and isinstance(r.json, dict):
                 out.append(r.json)
         return out
+
+    @property
+    def created_message(self) -> Json:
+        """The message object this interaction created last (with id, channel, components)."""
+        assert self.created, f"the interaction created no message: {self.requests}"
+        return self.created[-1]
+
+    @property
+    def components(self) -> list[Json]:
+        return self.message.get("components") or []
 
     @property
     def message(self) -> Json:
@@ -808,11 +1011,13 @@ class InteractionHandle:
         return self._reply()
 
     def _reply(self) -> InteractionReply:
+        d = self._double
         return InteractionReply(
             interaction_id=self.id,
             requests=list(self.state.requests),
             callback_attempts=self._attempts(),
             dispatched_at=self.state.dispatched_at,
+            created=[copy.deepcopy(d.messages[m]) for m in self.state.created if m in d.messages],
         )
 
 
@@ -919,8 +1124,12 @@ class DiscordDouble:
         }
         self.guilds: list[GuildSpec] = [self._make_guild(n) for n in range(guild_count)]
         self.dms_closed: set[int] = set()
+        self.not_members: set[int] = set()  # users who are in no guild of the double
         self.dm_channels: dict[int, int] = {}  # channel id -> recipient id
         self.channel_messages: dict[int, list[Json]] = {}
+        # Every message the bot created, as Discord stores it now (edits applied), by id.
+        self.messages: dict[int, Json] = {}
+        self._message_origin: dict[int, InteractionState] = {}
 
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
@@ -1092,11 +1301,14 @@ class DiscordDouble:
             user.update(bot=True, verified=True, mfa_enabled=False, locale="en-US", email=None)
         return user
 
-    def make_user(self, name: str, *, dms_closed: bool = False) -> Json:
+    def make_user(self, name: str, *, dms_closed: bool = False, member: bool = True) -> Json:
+        """A new user; `member=False`: one who is in none of the double's servers."""
         user = self._user_payload(self.snowflake(), name)
         self.users[int(user["id"])] = user
         if dms_closed:
             self.dms_closed.add(int(user["id"]))
+        if not member:
+            self.not_members.add(int(user["id"]))
         return user
 
     def _make_guild(self, n: int) -> GuildSpec:
@@ -1506,7 +1718,10 @@ class DiscordDouble:
         *,
         focused: str | None,
         where: str,
+        resolved: Json,
+        guild: GuildSpec | None,
     ) -> list[Json]:
+        """`data.options` for these values; USER options also fill `resolved` like Discord."""
         by_name = {o["name"]: o for o in schema}
         unknown = set(values) - set(by_name)
         if unknown:
@@ -1523,10 +1738,32 @@ class DiscordDouble:
             if name == focused:
                 item["value"] = str(value)
                 item["focused"] = True
+            elif kind == USER_OPTION:
+                user = self._option_user(value, where, name)
+                item["value"] = user["id"]
+                if focused is None:  # autocomplete interactions carry no resolved data
+                    resolved.setdefault("users", {})[user["id"]] = user
+                    if guild is not None and int(user["id"]) not in self.not_members:
+                        member = self._member_payload(
+                            user, roles=[], permissions=EVERYDAY_MEMBER_PERMISSIONS
+                        )
+                        del member["user"], member["deaf"], member["mute"]
+                        resolved.setdefault("members", {})[user["id"]] = member
             else:
                 item["value"] = self._option_value(opt, value, where)
             out.append(item)
         return out
+
+    def _option_user(self, value: Any, where: str, name: str) -> Json:
+        """A USER option's value: a user payload (e.g. from `make_user`) or a known user id."""
+        if isinstance(value, dict):
+            user = self.users.setdefault(int(value["id"]), value)
+        else:
+            try:
+                user = self.users[int(value)]
+            except (KeyError, TypeError, ValueError):
+                raise LookupError(f"{where}: option {name!r}: no user {value!r}") from None
+        return user
 
     @staticmethod
     def _option_value(opt: Json, value: Any, where: str) -> Any:
@@ -1538,12 +1775,17 @@ class DiscordDouble:
             lo, hi = opt.get("min_length", 0), opt.get("max_length", 6000)
             if not lo <= len(value) <= hi:
                 raise ValueError(f"{where}: Discord's client only sends {name} of {lo}..{hi} chars")
-        elif kind == 4:
-            value = int(value)
+        elif kind in (4, 10):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{where}: option {name!r} takes a number")
+            value = int(value) if kind == 4 else float(value)
+            lo, hi = opt.get("min_value"), opt.get("max_value")
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise ValueError(
+                    f"{where}: Discord's client only sends {name} between {lo} and {hi}"
+                )
         elif kind == 5:
             value = bool(value)
-        elif kind == 10:
-            value = float(value)
         else:
             raise NotImplementedError(f"option type {kind} is not modelled by the double")
         if opt.get("choices") and value not in [c["value"] for c in opt["choices"]]:
@@ -1603,6 +1845,7 @@ class DiscordDouble:
 
         schema = command.get("options") or []
         values = dict(options or {})
+        resolved: Json = {}
         data_options: list[Json]
         if group is not None or subcommand is not None:
             level = schema
@@ -1618,7 +1861,12 @@ class DiscordDouble:
                 raise LookupError(f"{where} has no subcommand {subcommand!r}")
             where = f"{where} {subcommand}"
             data_options = self._build_options(
-                s.get("options") or [], values, focused=_focused, where=where
+                s.get("options") or [],
+                values,
+                focused=_focused,
+                where=where,
+                resolved=resolved,
+                guild=guild_spec,
             )
             focused_schema = next(
                 (o for o in s.get("options") or [] if o["name"] == _focused), None
@@ -1630,25 +1878,56 @@ class DiscordDouble:
         else:
             if any(o["type"] in (1, 2) for o in schema):
                 raise ValueError(f"{where} needs a subcommand")
-            data_options = self._build_options(schema, values, focused=_focused, where=where)
+            data_options = self._build_options(
+                schema, values, focused=_focused, where=where, resolved=resolved, guild=guild_spec
+            )
             focused_schema = next((o for o in schema if o["name"] == _focused), None)
         if _focused is not None and (
             focused_schema is None or not focused_schema.get("autocomplete")
         ):
             raise ValueError(f"{where}: option {_focused!r} has no autocomplete")
 
-        iid = self.snowflake()
-        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         data: Json = {"id": command["id"], "name": name, "type": 1}
         if data_options:
             data["options"] = data_options
+        if resolved:
+            data["resolved"] = resolved
         if guild_command:
             data["guild_id"] = str(guild_id)
-        invoker = user or self.member_user
+        return await self._send_interaction(
+            AUTOCOMPLETE if _focused is not None else APPLICATION_COMMAND,
+            data,
+            invoker=user or self.member_user,
+            permissions=member_perms,
+            guild=guild_spec,
+            channel=channel,
+            locale=locale,
+            command=command,
+            focused=focused_schema if _focused is not None else None,
+        )
+
+    async def _send_interaction(
+        self,
+        kind: int,
+        data: Json,
+        *,
+        invoker: Json,
+        permissions: int,
+        guild: GuildSpec | None,
+        channel: int | None,
+        locale: str,
+        command: Json | None = None,
+        focused: Json | None = None,
+        message: Json | None = None,
+    ) -> InteractionHandle:
+        """Wrap `data` in an interaction the way Discord does, dispatch it, return its handle."""
+        iid = self.snowflake()
+        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        self.users.setdefault(int(invoker["id"]), invoker)
         payload: Json = {
             "id": str(iid),
             "application_id": str(self.application_id),
-            "type": AUTOCOMPLETE if _focused is not None else APPLICATION_COMMAND,
+            "type": kind,
             "data": data,
             "token": token,
             "version": 1,
@@ -1657,18 +1936,18 @@ class DiscordDouble:
             "entitlement_sku_ids": [],
             "attachment_size_limit": 10 * 1024 * 1024,
         }
-        if guild_spec is not None:
-            index = guild_spec.channel_ids.index(channel) if channel else 0
-            channel_id = guild_spec.channel_ids[index]
+        if guild is not None:
+            index = guild.channel_ids.index(channel) if channel else 0
+            channel_id = guild.channel_ids[index]
             payload.update(
-                guild_id=str(guild_spec.id),
-                guild={"id": str(guild_spec.id), "locale": "en-US", "features": []},
+                guild_id=str(guild.id),
+                guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 channel_id=str(channel_id),
-                channel=self._channel_payload(guild_spec, index, with_guild=True),
-                member=self._member_payload(invoker, roles=[], permissions=member_perms),
+                channel=self._channel_payload(guild, index, with_guild=True),
+                member=self._member_payload(invoker, roles=[], permissions=permissions),
                 app_permissions=str(BOT_PERMISSIONS),
-                authorizing_integration_owners={"0": str(guild_spec.id)},
+                authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
         else:
@@ -1687,14 +1966,19 @@ class DiscordDouble:
                 authorizing_integration_owners={"0": "0"},
                 context=1,
             )
+        if message is not None:
+            payload["message"] = message
         state = InteractionState(
             id=iid,
             token=token,
-            type=payload["type"],
+            type=kind,
             payload=payload,
             command=command,
-            focused=focused_schema if _focused is not None else None,
+            focused=focused,
             channel_id=channel_id,
+            user_id=int(invoker["id"]),
+            guild_id=guild.id if guild is not None else None,
+            component_message_id=int(message["id"]) if message is not None else None,
         )
         self.interactions[iid] = state
         self._by_token[token] = state
@@ -1703,6 +1987,68 @@ class DiscordDouble:
             raise RuntimeError("no gateway session: is the bot connected?")
         await self.dispatch(session, "INTERACTION_CREATE", payload)
         return InteractionHandle(self, state)
+
+    def message(self, message: Json | int | str) -> Json:
+        """The bot's message as Discord stores it now (edits applied)."""
+        mid = int(message["id"]) if isinstance(message, dict) else int(message)
+        try:
+            return self.messages[mid]
+        except KeyError:
+            raise LookupError(f"the bot never created message {mid} (or deleted it)") from None
+
+    async def click(
+        self,
+        message: Json | int | str,
+        custom_id: str,
+        *,
+        user: Json | None = None,
+        permissions: int | str | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Press the button `custom_id` on a message the bot created (a MESSAGE_COMPONENT).
+
+        Like Discord's client, this refuses what a member could not press: a message the bot
+        never sent (or deleted), a button it does not carry now, a disabled or link button,
+        or somebody else's ephemeral message.
+        """
+        current = self.message(message)
+        mid = int(current["id"])
+        button = find_component(current.get("components") or [], custom_id)
+        if button is None:
+            raise LookupError(
+                f"message {mid} has no component {custom_id!r} "
+                f"(has {custom_ids(current.get('components') or [])})"
+            )
+        if button.get("type") != BUTTON:
+            raise NotImplementedError("only buttons are modelled by click()")
+        if button.get("disabled"):
+            raise PermissionError(f"Discord's client cannot press the disabled {custom_id!r}")
+        if button.get("style") in (LINK_STYLE, PREMIUM_STYLE):
+            raise ValueError(f"{custom_id!r} is a link or premium button: it sends no interaction")
+        invoker = user or self.member_user
+        origin = self._message_origin.get(mid)
+        if current.get("flags", 0) & EPHEMERAL and (
+            origin is None or origin.user_id != int(invoker["id"])
+        ):
+            raise PermissionError(f"message {mid} is ephemeral: only its recipient sees it")
+        cid = int(current["channel_id"])
+        guild = next((g for g in self.guilds if cid in g.channel_ids), None)
+        if guild is None and cid not in self.dm_channels:
+            raise LookupError(f"message {mid} is in no channel the double knows")
+        data: Json = {"custom_id": custom_id, "component_type": BUTTON}
+        if button.get("id") is not None:
+            data["id"] = button["id"]
+        member_perms = int(permissions) if permissions is not None else EVERYDAY_MEMBER_PERMISSIONS
+        return await self._send_interaction(
+            MESSAGE_COMPONENT,
+            data,
+            invoker=invoker,
+            permissions=member_perms,
+            guild=guild,
+            channel=cid if guild is not None else None,
+            locale=locale,
+            message=copy.deepcopy(current),
+        )
 
     async def autocomplete_interaction(
         self,
@@ -1746,6 +2092,7 @@ class DiscordDouble:
         msg_type: int = 0,
         webhook: bool = False,
         author: Json | None = None,
+        interaction: InteractionState | None = None,
     ) -> Json:
         mid = self.snowflake()
         attachments = [
@@ -1775,12 +2122,75 @@ class DiscordDouble:
             "timestamp": _now_iso(),
             "edited_timestamp": None,
             "flags": (body.get("flags") or 0) | flags,
-            "components": body.get("components") or [],
+            "components": _components_as_stored(body.get("components") or []),
         }
         if webhook:
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
+        if interaction is not None:
+            message["interaction_metadata"] = self._interaction_metadata(interaction)
         return message
+
+    def _interaction_metadata(self, state: InteractionState) -> Json:
+        user = self.users.get(state.user_id or 0) or self.member_user
+        owners = state.payload.get("authorizing_integration_owners") or {"0": "0"}
+        meta: Json = {
+            "id": str(state.id),
+            "type": state.type,
+            "user": user,
+            "authorizing_integration_owners": owners,
+        }
+        if state.type == APPLICATION_COMMAND and state.command is not None:
+            meta["name"] = state.command["name"]
+            meta["command_type"] = state.command.get("type", 1)
+        if state.component_message_id is not None:
+            meta["interacted_message_id"] = str(state.component_message_id)
+        return meta
+
+    def _remember(self, message: Json, state: InteractionState | None = None) -> Json:
+        """Keep (or replace) the bot's message by id; tie it to the interaction that made it."""
+        mid = int(message["id"])
+        self.messages[mid] = message
+        if state is not None:
+            self._message_origin.setdefault(mid, state)
+            if mid not in state.created and state.component_message_id != mid:
+                state.created.append(mid)
+        origin = self._message_origin.get(mid)
+        if origin is not None:
+            if origin.original is not None and int(origin.original["id"]) == mid:
+                origin.original = message
+            if mid in origin.followups:
+                origin.followups[mid] = message
+        return message
+
+    def _forget(self, mid: int) -> None:
+        self.messages.pop(mid, None)
+        origin = self._message_origin.get(mid)
+        if origin is not None:
+            if origin.original is not None and int(origin.original["id"]) == mid:
+                origin.original = None
+            origin.followups.pop(mid, None)
+
+    @staticmethod
+    def _edited(message: Json, body: Json) -> Json:
+        """`message` with an edit applied the way Discord applies one (absent keys stay)."""
+        edited = copy.deepcopy(message)
+        for key in ("content", "embeds", "components", "attachments"):
+            if key in body:
+                edited[key] = (
+                    body[key] if body[key] is not None else ([] if key != "content" else "")
+                )
+        if "embeds" in body:
+            edited["embeds"] = [_embed_as_stored(e) for e in body.get("embeds") or []]
+        if "components" in body:
+            edited["components"] = _components_as_stored(body.get("components") or [])
+        if body.get("flags") is not None:
+            # Only SUPPRESS_EMBEDS can change on an existing message; EPHEMERAL cannot.
+            keep = (edited.get("flags") or 0) & ~(1 << 2)
+            edited["flags"] = keep | (body["flags"] & (1 << 2))
+        edited["flags"] = (edited.get("flags") or 0) & ~LOADING
+        edited["edited_timestamp"] = _now_iso()
+        return edited
 
     async def _interaction_callback(self, request: web.Request) -> tuple[int, Json | None]:
         record: RecordedRequest = request[RECORD]
@@ -1819,6 +2229,12 @@ class DiscordDouble:
             )
             errors.raise_if_any(kind="invalid_callback_type")
         data = body.get("data")
+        component_message: Json | None = None
+        if kind in (6, 7):
+            if state.component_message_id is not None:
+                component_message = self.messages.get(state.component_message_id)
+            if component_message is None:
+                raise DiscordError(404, 10008, "Unknown Message", violation="unknown_message")
         if kind in (4, 7):
             errors.extend(check_message(data or {}, ("data",), files=len(record.files)))
             errors.raise_if_any()
@@ -1826,6 +2242,12 @@ class DiscordDouble:
                 raise DiscordError(
                     400, 50006, "Cannot send an empty message", violation="empty_message"
                 )
+            if kind == 7 and component_message is not None:
+                update = self._edited(component_message, data or {})
+                if message_is_empty(update, len(record.files)):
+                    raise DiscordError(
+                        400, 50006, "Cannot send an empty message", violation="empty_message"
+                    )
         elif kind == 5:
             flags = (data or {}).get("flags") or 0
             if flags & ~(EPHEMERAL | (1 << 12)):
@@ -1855,13 +2277,21 @@ class DiscordDouble:
                 channel_id=state.channel_id,
                 files=record.files,
                 flags=flags | ((data or {}).get("flags") or 0),
-                msg_type=20,
+                msg_type=20 if state.type == APPLICATION_COMMAND else 0,
                 webhook=True,
+                interaction=state,
             )
+            self._remember(state.original, state)
+        elif kind in (6, 7) and component_message is not None:
+            # After an update (or a deferred one), @original is the component's message.
+            if kind == 7:
+                component_message = self._edited(component_message, data or {})
+                self._remember(component_message)
+            state.original = component_message
         if request.query.get("with_response") not in ("1", "true", "True"):
             return 204, None
         resource: Json = {"type": kind}
-        if state.original is not None and kind in (4, 5):
+        if state.original is not None and kind in (4, 5, 6, 7):
             resource["message"] = state.original
         msg_flags = (state.original or {}).get("flags", 0)
         return 200, {
@@ -1900,7 +2330,7 @@ class DiscordDouble:
                 400, 50006, "Cannot send an empty message", violation="empty_message"
             )
         message = self._message_object(
-            body, channel_id=state.channel_id, files=record.files, webhook=True
+            body, channel_id=state.channel_id, files=record.files, webhook=True, interaction=state
         )
         if (
             state.response_type == 5
@@ -1909,8 +2339,10 @@ class DiscordDouble:
         ):
             # Discord turns the first followup after a "thinking" defer into the original.
             message["id"] = state.original["id"]
+            message["type"] = state.original["type"]
             state.original = message
         state.followups[int(message["id"])] = message
+        self._remember(message, state)
         if request.query.get("wait") in ("1", "true", "True"):
             return 200, message
         return 204, None
@@ -1932,21 +2364,17 @@ class DiscordDouble:
                 state.original = None
             else:
                 state.followups.pop(int(mid), None)
+            self._forget(int(message["id"]))
             return 204, None
         if request.method != "PATCH":
             raise DiscordError(405, 0, "405: Method Not Allowed", violation="bad_method")
         body = record.json if isinstance(record.json, dict) else {}
-        check_message(body, files=len(record.files)).raise_if_any()
-        edited = dict(message)
-        for key in ("content", "embeds", "components", "flags", "attachments"):
-            if key in body:
-                edited[key] = (
-                    body[key] if body[key] is not None else ([] if key != "content" else "")
-                )
-        if "embeds" in body:
-            edited["embeds"] = [_embed_as_stored(e) for e in body.get("embeds") or []]
-        edited["flags"] = (edited.get("flags") or 0) & ~LOADING
-        edited["edited_timestamp"] = _now_iso()
+        v2 = (message.get("flags") or 0) & V2
+        check_message(
+            {**body, "flags": (body.get("flags") or 0) | v2} if v2 else body,
+            files=len(record.files),
+        ).raise_if_any()
+        edited = self._edited(message, body)
         if message_is_empty(edited, len(record.files)):
             raise DiscordError(
                 400, 50006, "Cannot send an empty message", violation="empty_message"
@@ -1955,6 +2383,7 @@ class DiscordDouble:
             state.original = edited
         else:
             state.followups[int(mid)] = edited
+        self._remember(edited)
         return 200, edited
 
     # --- REST: DMs and channel messages ---
@@ -2021,6 +2450,7 @@ class DiscordDouble:
         if cid not in self.dm_channels:
             message["guild_id"] = str(next(g.id for g in self.guilds if cid in g.channel_ids))
         self.channel_messages.setdefault(cid, []).append(message)
+        self._remember(message)
         return message
 
     async def _unknown_route(self, request: web.Request) -> Json:
@@ -2265,3 +2695,26 @@ def _strip_nulls(value: Any) -> Any:
 def _embed_as_stored(embed: Json) -> Json:
     stored = {"type": "rich", **embed}
     return stored
+
+
+def _components_as_stored(components: list[Json]) -> list[Json]:
+    """Discord numbers every component (depth first, from 1) when the sender did not."""
+    stored = copy.deepcopy(components)
+    counter = itertools.count(1)
+    taken = {c["id"] for c in _walk_components(stored) if isinstance(c.get("id"), int)}
+    for component in _walk_components(stored):
+        if component.get("id") is None:
+            n = next(counter)
+            while n in taken:
+                n = next(counter)
+            component["id"] = n
+    return stored
+
+
+def _walk_components(components: list[Json]) -> list[Json]:
+    out: list[Json] = []
+    for c in components:
+        if isinstance(c, dict):
+            out.append(c)
+            out.extend(_walk_components(c.get("components") or []))
+    return out

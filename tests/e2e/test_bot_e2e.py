@@ -19,44 +19,14 @@ from tests.e2e.discord_double import (
     EPHEMERAL,
     PRIVILEGED_INTENTS,
     DiscordDouble,
-    InteractionReply,
     check_commands,
 )
+from tests.e2e.helpers import NO_PINGS, assert_no_pings, assert_public_embed, embed_of, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 COMMANDS_PUT = r"^/applications/\d+/commands$"
-NO_PINGS: dict[str, list[str]] = {"parse": []}
 GUILDS = 1  # the only gateway intent Backbone needs
-
-
-def assert_no_pings(message: dict[str, object]) -> None:
-    mentions = message.get("allowed_mentions")
-    assert isinstance(mentions, dict), f"no allowed_mentions in {message}"
-    assert mentions.get("parse") == [], mentions
-    assert not mentions.get("users") and not mentions.get("roles"), mentions
-
-
-def embed_of(reply: InteractionReply) -> dict[str, object]:
-    (embed,) = reply.embeds
-    return embed
-
-
-def assert_public_embed(reply: InteractionReply, title: str) -> dict[str, object]:
-    assert reply.callback.status == 200
-    assert reply.type == 4
-    assert not reply.ephemeral
-    assert reply.data["allowed_mentions"] == NO_PINGS
-    embed = embed_of(reply)
-    assert embed["title"] == title
-    return embed
-
-
-async def run(
-    double: DiscordDouble, name: str, options: dict[str, object] | None = None, **kw: object
-) -> InteractionReply:
-    handle = await double.slash(name, options, **kw)  # type: ignore[arg-type]
-    return await handle.response(timeout=5)
 
 
 # --- first boot ---
@@ -109,7 +79,7 @@ async def test_identify_asks_for_no_privileged_intent(live: Live) -> None:
 async def test_cue_replies_with_a_public_exercise_embed(live: Live) -> None:
     reply = await run(live.double, "cue", {"exercise": "rows"})
     embed = assert_public_embed(reply, "Barbell row")
-    names = [f["name"] for f in embed["fields"]]  # type: ignore[attr-defined]
+    names = [f["name"] for f in embed["fields"]]
     assert names[:2] == ["Setup", "Cues"]
     assert reply.latency < live.double.ack_deadline
     assert len(reply.requests) == 1  # one callback, no followups
@@ -135,20 +105,20 @@ async def test_why_back_pain_overview(live: Live) -> None:
     reply = await run(live.double, "why-back-pain")
     embed = assert_public_embed(reply, "Why your lower back hurts after squats")
     assert "situation:after-squats" in str(embed["fields"])
-    assert NOT_MEDICAL_ADVICE in embed["footer"]["text"]  # type: ignore[index]
+    assert NOT_MEDICAL_ADVICE in embed["footer"]["text"]
 
 
 async def test_why_back_pain_situation(live: Live) -> None:
     reply = await run(live.double, "why-back-pain", {"situation": "after-squats"})
     embed = assert_public_embed(reply, "Lower back pain after squats")
-    assert NOT_MEDICAL_ADVICE in embed["footer"]["text"]  # type: ignore[index]
+    assert NOT_MEDICAL_ADVICE in embed["footer"]["text"]
 
 
 async def test_ask_ranks_knowledge_entries(live: Live) -> None:
     reply = await run(live.double, "ask", {"question": "lower back hurts after leg day"})
     assert reply.type == 4
     fields = embed_of(reply)["fields"]
-    assert fields[0]["name"].startswith("1. Lower back pain after squats")  # type: ignore[index]
+    assert fields[0]["name"].startswith("1. Lower back pain after squats")
 
 
 async def test_ask_nothing_found_is_ephemeral(live: Live) -> None:
@@ -170,7 +140,7 @@ async def test_help_is_ephemeral_and_lists_every_command(live: Live) -> None:
     reply = await run(live.double, "help")
     assert reply.type == 4
     assert reply.ephemeral
-    listing = embed_of(reply)["fields"][0]["value"]  # type: ignore[index]
+    listing = embed_of(reply)["fields"][0]["value"]
     for name in ["/cue", "/why-back-pain", "/ask", "/help", "/coach reload"]:
         assert name in listing
 

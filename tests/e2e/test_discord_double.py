@@ -432,6 +432,185 @@ async def test_followups_edits_and_attachments(
     assert kinds(double) == ["invalid_form_body"]
 
 
+# --- message components and clicks ---
+
+
+def button(custom_id: str, **kw: Any) -> Json:
+    return {"type": 2, "style": 2, "label": "Go", "custom_id": custom_id, **kw}
+
+
+def row(*buttons: Json) -> Json:
+    return {"type": 1, "components": list(buttons)}
+
+
+BAD_COMPONENTS = {
+    "6 action rows": [row(button(f"b{n}")) for n in range(6)],
+    "6 buttons in a row": [row(*(button(f"b{n}") for n in range(6)))],
+    "empty row": [row()],
+    "button outside a row": [button("b")],
+    "custom_id of 101": [row(button("x" * 101))],
+    "duplicate custom_id": [row(button("same")), row(button("same"))],
+    "label of 81": [row(button("b", label="x" * 81))],
+    "no custom_id": [row({"type": 2, "style": 1, "label": "Go"})],
+    "link with custom_id": [row(button("b", style=5, url="https://example.com"))],
+    "no label or emoji": [row({"type": 2, "style": 2, "custom_id": "b"})],
+    "select beside a button": [
+        row(button("b"), {"type": 3, "custom_id": "s", "options": [{"label": "a", "value": "a"}]})
+    ],
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_COMPONENTS))
+async def test_components_over_discords_rules_are_refused(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway, case: str
+) -> None:
+    handle = await double.slash("echo", {"text": "x"})
+    data = {"content": "page", "components": BAD_COMPONENTS[case]}
+    status, body = await callback(double, http, handle, {"type": 4, "data": data})
+    assert (status, body["code"]) == (400, 50035), body
+    assert "components" in body["errors"]["data"]
+    assert kinds(double) == ["invalid_form_body"]
+
+
+async def test_components_at_the_limits_are_accepted(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    rows = [
+        row(*(button(f"{r}-{n}".ljust(100, "x"), label="y" * 80) for n in range(5)))
+        for r in range(5)
+    ]
+    handle = await double.slash("echo", {"text": "x"})
+    status, body = await callback(
+        double, http, handle, {"type": 4, "data": {"content": "page", "components": rows}}
+    )
+    assert status == 200, body
+    stored = body["resource"]["message"]["components"]
+    ids = [c["id"] for r in stored for c in [r, *r["components"]]]
+    assert sorted(ids) == list(range(1, 31)), "Discord numbers every component"
+    assert not double.violations
+
+
+async def paged_message(
+    double: DiscordDouble, http: aiohttp.ClientSession, *, flags: int = 0
+) -> Json:
+    """/echo answered with a message carrying page buttons; returns the stored message."""
+    handle = await double.slash("echo", {"text": "x"})
+    data = {
+        "content": "page 1",
+        "components": [row(button("page:0", disabled=True), button("page:2"))],
+        "flags": flags,
+    }
+    status, _ = await callback(double, http, handle, {"type": 4, "data": data})
+    assert status == 200
+    reply = await handle.response(timeout=2)
+    return reply.created_message
+
+
+async def test_click_sends_a_component_interaction_and_update_edits_in_place(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    message = await paged_message(double, http)
+    assert message["interaction_metadata"]["name"] == "echo"
+    clicker = double.make_user("clicker")
+    handle = await double.click(message, "page:2", user=clicker)
+    event = (await gateway.dispatch("INTERACTION_CREATE"))["d"]
+    while event["id"] != str(handle.id):
+        event = (await gateway.dispatch("INTERACTION_CREATE"))["d"]
+    assert event["type"] == 3
+    assert event["data"] == {"custom_id": "page:2", "component_type": 2, "id": 3}
+    assert event["message"] == message
+    assert event["member"]["user"] == clicker
+    assert event["channel_id"] == message["channel_id"]
+
+    update = {"content": "page 2", "components": [row(button("page:1"), button("page:3"))]}
+    status, body = await callback(double, http, handle, {"type": 7, "data": update})
+    assert status == 200
+    assert body["resource"]["message"]["id"] == message["id"]
+    reply = await handle.response(timeout=2)
+    assert reply.type == 7
+    assert not reply.created, "an update creates no message"
+    stored = double.message(message)
+    assert (stored["id"], stored["content"]) == (message["id"], "page 2")
+    assert stored["edited_timestamp"] is not None
+    assert [c["custom_id"] for c in stored["components"][0]["components"]] == ["page:1", "page:3"]
+    with pytest.raises(LookupError, match="no component 'page:2'"):
+        await double.click(message, "page:2")  # the message no longer carries it
+    assert not double.violations
+
+
+async def test_click_refuses_what_discords_client_would_not_send(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    message = await paged_message(double, http)
+    with pytest.raises(PermissionError, match="disabled"):
+        await double.click(message, "page:0")
+    with pytest.raises(LookupError, match="never created message"):
+        await double.click(12345, "page:2")
+    private = await paged_message(double, http, flags=EPHEMERAL)
+    with pytest.raises(PermissionError, match="ephemeral"):
+        await double.click(private, "page:2", user=double.make_user("someone-else"))
+    await double.click(private, "page:2")  # its recipient can
+
+
+async def test_an_update_over_discords_rules_is_refused(
+    double: DiscordDouble, http: aiohttp.ClientSession, gateway: RawGateway
+) -> None:
+    message = await paged_message(double, http)
+    handle = await double.click(message, "page:2")
+    bad = {"components": [row(button("dup"), button("dup"))]}
+    status, body = await callback(double, http, handle, {"type": 7, "data": bad})
+    assert (status, body["code"]) == (400, 50035)
+    assert double.message(message)["content"] == "page 1"
+    slash = await double.slash("echo", {"text": "x"})
+    status, _ = await callback(double, http, slash, {"type": 7, "data": {"content": "x"}})
+    assert status == 400  # only component interactions update a message
+    assert kinds(double) == ["invalid_form_body", "invalid_callback_type"]
+
+
+# --- option values the way Discord's client sends them ---
+
+PICK = {
+    "name": "pick",
+    "description": "Options of every kind the double models.",
+    "type": 1,
+    "options": [
+        {"type": 6, "name": "member", "description": "Someone"},
+        {"type": 4, "name": "count", "description": "1-7", "min_value": 1, "max_value": 7},
+    ],
+}
+
+
+async def test_user_options_carry_resolved_users_and_members(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    assert (await register(double, http, [ECHO, PICK]))[0] == 200
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.identify()
+    friend = double.make_user("friend")
+    await double.slash("pick", {"member": friend, "count": 7})
+    event = (await client.dispatch("INTERACTION_CREATE"))["d"]
+    assert event["data"]["options"] == [
+        {"type": 6, "name": "member", "value": friend["id"]},
+        {"type": 4, "name": "count", "value": 7},
+    ]
+    resolved = event["data"]["resolved"]
+    assert resolved["users"] == {friend["id"]: friend}
+    member = resolved["members"][friend["id"]]
+    assert "user" not in member and member["permissions"]
+    await double.slash("pick", {"member": int(friend["id"])})  # by id works too
+    outsider = double.make_user("outsider", member=False)
+    await double.slash("pick", {"member": outsider})
+    event = (await client.dispatch("INTERACTION_CREATE"))["d"]
+    event = (await client.dispatch("INTERACTION_CREATE"))["d"]
+    assert "members" not in event["data"]["resolved"]
+    for count in (0, 8):
+        with pytest.raises(ValueError, match="between 1 and 7"):
+            await double.slash("pick", {"count": count})
+    with pytest.raises(LookupError, match="no user"):
+        await double.slash("pick", {"member": 42})
+
+
 # --- command registration ---
 
 
