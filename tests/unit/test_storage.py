@@ -18,10 +18,10 @@ async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -
     db = await open_database(path)
     try:
         assert path.exists()
-        assert await migrations.schema_version(db) == available_migrations()[-1].version
-        async with db.execute("PRAGMA journal_mode") as cursor:
+        assert await migrations.schema_version(db.conn) == available_migrations()[-1].version
+        async with db.conn.execute("PRAGMA journal_mode") as cursor:
             assert (await cursor.fetchone())[0] == "wal"
-        async with db.execute("PRAGMA foreign_keys") as cursor:
+        async with db.conn.execute("PRAGMA foreign_keys") as cursor:
             assert (await cursor.fetchone())[0] == 1
     finally:
         await db.close()
@@ -58,7 +58,7 @@ async def test_every_historic_version_upgrades(tmp_path: Path, start: int) -> No
         assert await migrate(raw, target=start) == start
     db = await open_database(path)
     try:
-        assert await migrations.schema_version(db) == available_migrations()[-1].version
+        assert await migrations.schema_version(db.conn) == available_migrations()[-1].version
     finally:
         await db.close()
 
