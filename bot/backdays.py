@@ -90,17 +90,19 @@ class Backdays:
     ) -> LogResult:
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise ValueError(f"note longer than {NOTE_MAX_LENGTH} characters")
-        zone, today, target = await self._context(guild_id, user_id)
-        day = today if when == "today" else today - timedelta(days=1)
         async with self.db.transaction() as conn:
+            # Read the target inside the write lock, so a log racing a target change is
+            # stored under the target that `recompute_guild` then applies.
+            zone, today, target = await self._context(guild_id, user_id)
+            day = today if when == "today" else today - timedelta(days=1)
             logged = await streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
             stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
         return LogResult(logged, day, stats)
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
-        zone, today, target = await self._context(guild_id, user_id)
         async with self.db.transaction() as conn:
+            zone, today, target = await self._context(guild_id, user_id)
             removed = await streak_store.delete_latest_log(
                 conn, guild_id, user_id, today - timedelta(days=1)
             )
@@ -117,8 +119,8 @@ class Backdays:
         """Recompute every member's stored streak (after the weekly target changed)."""
         members = await streak_store.guild_members(self.db, guild_id)
         for user_id in members:
-            zone, today, target = await self._context(guild_id, user_id)
             async with self.db.transaction() as conn:
+                zone, today, target = await self._context(guild_id, user_id)
                 await self._recompute(conn, guild_id, user_id, zone, today, target)
         return len(members)
 
