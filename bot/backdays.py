@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.errors import UserFacingError
 from bot.storage import settings as settings_store
 from bot.storage import streaks as streak_store
 from bot.storage.database import Database
@@ -89,7 +90,9 @@ class Backdays:
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
     ) -> LogResult:
         if note is not None and len(note) > NOTE_MAX_LENGTH:
-            raise ValueError(f"note longer than {NOTE_MAX_LENGTH} characters")
+            raise UserFacingError(
+                f"Your note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH} or fewer."
+            )
         async with self.db.transaction() as conn:
             # Read the target inside the write lock, so a log racing a target change is
             # stored under the target that `recompute_guild` then applies.

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.backdays import Backdays, LogResult, UndoResult, When
+from bot.errors import UserFacingError
 from bot.storage import streaks as streak_store
 from bot.storage.database import Database
 from bot.storage.settings import get_guild_settings, update_guild_settings
@@ -236,7 +237,7 @@ async def test_reply_stats_show_this_week_against_the_target(
 async def test_a_long_note_is_refused_before_anything_is_written(
     service: Backdays, db: Database
 ) -> None:
-    with pytest.raises(ValueError, match="200"):
+    with pytest.raises(UserFacingError, match="200 or fewer"):
         await service.log(GUILD, 1, note="x" * 201)
     assert await count(db, "backday_logs") == 0
     assert (await service.log(GUILD, 1, note="x" * 200)).logged
