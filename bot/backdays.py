@@ -35,6 +35,8 @@ class LogResult:
     logged: bool
     """False when that day was already logged."""
     day: date
+    today: date
+    """The member's local date when they logged."""
     stats: StreakStats
 
 
@@ -50,6 +52,7 @@ class LeaderboardPage:
 @dataclass(frozen=True, slots=True)
 class UndoResult:
     removed: date | None
+    today: date
     stats: StreakStats
 
 
@@ -60,14 +63,11 @@ class Backdays:
 
     async def zone_for(self, guild_id: int, user_id: int) -> ZoneInfo:
         """The member's own timezone if set, else the server's."""
-        name = await settings_store.get_member_timezone(self.db, user_id)
-        if name is None:
-            name = (await settings_store.get_guild_settings(self.db, guild_id)).timezone
-        return ZoneInfo(name)
+        return (await self._context(guild_id, user_id))[0]
 
     async def _context(self, guild_id: int, user_id: int) -> tuple[ZoneInfo, date, int]:
-        zone = await self.zone_for(guild_id, user_id)
-        target = (await settings_store.get_guild_settings(self.db, guild_id)).weekly_target
+        name, target = await settings_store.member_context(self.db, guild_id, user_id)
+        zone = ZoneInfo(name)
         return zone, local_date(self.clock(), zone), target
 
     async def _recompute(
@@ -100,7 +100,7 @@ class Backdays:
             day = today if when == "today" else today - timedelta(days=1)
             logged = await streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
             stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
-        return LogResult(logged, day, stats)
+        return LogResult(logged, day, today, stats)
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
@@ -110,7 +110,7 @@ class Backdays:
                 conn, guild_id, user_id, today - timedelta(days=1)
             )
             stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
-        return UndoResult(removed, stats)
+        return UndoResult(removed, today, stats)
 
     async def stats(self, guild_id: int, user_id: int) -> StreakStats | None:
         """Fresh from the raw logs; None for a member who never logged here."""

@@ -22,7 +22,6 @@ from bot.streak_replies import (
     streak_reply,
     undo_reply,
 )
-from bot.streaks import local_date
 
 if TYPE_CHECKING:
     from bot.client import Backbone
@@ -141,23 +140,17 @@ class StreaksCog(commands.Cog):
         note: app_commands.Range[str, 1, NOTE_MAX_LENGTH] | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
-        service = self.bot.backdays
-        result = await service.log(guild_id, interaction.user.id, when, note)
-        today = local_date(service.clock(), await service.zone_for(guild_id, interaction.user.id))
-        if result.logged:
-            await send_reply(interaction, logged_reply(result.day, today, result.stats))
-        else:
-            await send_reply(interaction, already_logged_reply(result.day, today, result.stats))
+        result = await self.bot.backdays.log(guild_id, interaction.user.id, when, note)
+        reply = logged_reply if result.logged else already_logged_reply
+        await send_reply(interaction, reply(result.day, result.today, result.stats))
 
     @backday.command(
         name="undo", description="Remove your most recent back day (today or yesterday)."
     )
     async def undo(self, interaction: discord.Interaction[Backbone]) -> None:
         guild_id = _guild_id(interaction)
-        service = self.bot.backdays
-        result = await service.undo(guild_id, interaction.user.id)
-        today = local_date(service.clock(), await service.zone_for(guild_id, interaction.user.id))
-        await send_reply(interaction, undo_reply(result.removed, today, result.stats))
+        result = await self.bot.backdays.undo(guild_id, interaction.user.id)
+        await send_reply(interaction, undo_reply(result.removed, result.today, result.stats))
 
     @app_commands.command(name="streak", description="Your weekly back-day streak (or a member's).")
     @app_commands.guild_only()

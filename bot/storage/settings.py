@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_all
 
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_WEEKLY_TARGET = 1
 
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
     guild_id: int
     timezone: str = DEFAULT_TIMEZONE
-    weekly_target: int = 1
+    weekly_target: int = DEFAULT_WEEKLY_TARGET
     nudge_channel_id: int | None = None
     nudge_time: str | None = None
     default_reminder_time: str = "09:00"
@@ -25,10 +26,10 @@ _EDITABLE = frozenset(_COLUMNS) - {"guild_id"}
 
 async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
     """The server's settings, or the defaults if it never changed any."""
-    async with db.conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    rows = await fetch_all(
+        db.conn, f"SELECT {', '.join(_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+    )
+    row = rows[0] if rows else None
     return GuildSettings(guild_id) if row is None else GuildSettings(*row)
 
 
@@ -52,8 +53,25 @@ async def update_guild_settings(
 
 
 async def get_member_timezone(db: Database, user_id: int) -> str | None:
-    async with db.conn.execute(
-        "SELECT timezone FROM member_settings WHERE user_id = ?", (user_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    rows = await fetch_all(
+        db.conn, "SELECT timezone FROM member_settings WHERE user_id = ?", (user_id,)
+    )
+    row = rows[0] if rows else None
     return None if row is None else row[0]
+
+
+async def member_context(db: Database, guild_id: int, user_id: int) -> tuple[str, int]:
+    """(timezone, weekly target) for a member in a server, in one round trip.
+
+    The member's own timezone wins over the server's; both fall back to the defaults.
+    """
+    rows = await fetch_all(
+        db.conn,
+        "SELECT COALESCE("
+        " (SELECT timezone FROM member_settings WHERE user_id = ?),"
+        " (SELECT timezone FROM guild_settings WHERE guild_id = ?), ?),"
+        " COALESCE((SELECT weekly_target FROM guild_settings WHERE guild_id = ?), ?)",
+        (user_id, guild_id, DEFAULT_TIMEZONE, guild_id, DEFAULT_WEEKLY_TARGET),
+    )
+    (timezone, target), *_ = rows
+    return str(timezone), int(target)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_all
 
 
 async def get_state(db: Database, key: str) -> str | None:
-    async with db.conn.execute("SELECT value FROM bot_state WHERE key = ?", (key,)) as cursor:
-        row = await cursor.fetchone()
+    rows = await fetch_all(db.conn, "SELECT value FROM bot_state WHERE key = ?", (key,))
+    row = rows[0] if rows else None
     return None if row is None else str(row[0])
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_all
 from bot.streaks import StreakStats
 
 
@@ -26,11 +26,12 @@ class RankedStanding:
 
 
 async def logged_days(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> list[date]:
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT day FROM backday_logs WHERE guild_id = ? AND user_id = ? ORDER BY day",
         (guild_id, user_id),
-    ) as cursor:
-        return [date.fromisoformat(row[0]) for row in await cursor.fetchall()]
+    )
+    return [date.fromisoformat(row[0]) for row in rows]
 
 
 async def insert_log(
@@ -54,13 +55,14 @@ async def delete_latest_log(
     conn: aiosqlite.Connection, guild_id: int, user_id: int, earliest: date
 ) -> date | None:
     """Remove the most recent log on or after `earliest`; return its day."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "DELETE FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day = ("
         " SELECT MAX(day) FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day >= ?"
         ") RETURNING day",
         (guild_id, user_id, guild_id, user_id, earliest.isoformat()),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
+    row = rows[0] if rows else None
     return None if row is None else date.fromisoformat(row[0])
 
 
@@ -96,7 +98,18 @@ async def save_stats(
 
 
 async def expire_streaks(db: Database, now: datetime) -> int:
-    """Zero every current streak whose last qualifying week has lapsed by `now`."""
+    """Zero every current streak whose last qualifying week has lapsed by `now`.
+
+    Most calls find nothing to do; a read through the expiry index says so without
+    opening a write transaction.
+    """
+    due = await fetch_all(
+        db.conn,
+        "SELECT 1 FROM member_stats WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1",
+        (now.isoformat(),),
+    )
+    if not due:
+        return 0
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE member_stats SET current_streak = 0, expires_at = NULL"
@@ -108,10 +121,10 @@ async def expire_streaks(db: Database, now: datetime) -> int:
 
 async def guild_members(db: Database, guild_id: int) -> list[int]:
     """Everyone with a log in this server (for recomputing after a target change)."""
-    async with db.conn.execute(
-        "SELECT user_id FROM member_stats WHERE guild_id = ?", (guild_id,)
-    ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    rows = await fetch_all(
+        db.conn, "SELECT user_id FROM member_stats WHERE guild_id = ?", (guild_id,)
+    )
+    return [row[0] for row in rows]
 
 
 def _standing(row: aiosqlite.Row) -> Standing:
@@ -153,8 +166,7 @@ async def leaderboard_rows(
             " LIMIT ?"
         )
         params = (guild_id, *(_cursor(after) if after is not None else ()), limit)
-    async with db.conn.execute(sql, params) as cursor:
-        rows = [_standing(row) for row in await cursor.fetchall()]
+    rows = [_standing(row) for row in await fetch_all(db.conn, sql, params)]
     return rows[::-1] if before is not None else rows
 
 
@@ -167,47 +179,52 @@ def _key(s: Standing) -> tuple[int, int, int]:
 
 
 async def rank_rows(db: Database, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
-    """Ranks for consecutive rows: ties on all three numbers share a rank (1, 1, 3)."""
-    ranked: list[RankedStanding] = []
-    for standing in rows:
-        if not ranked:
-            rank = await _rank_of(db, guild_id, standing)
-        elif _key(ranked[-1].standing) == _key(standing):
-            rank = ranked[-1].rank
+    """Ranks for consecutive rows in rank order: ties on all three numbers share a rank
+    (1, 1, 3). Two queries whatever the page: the first row's rank, then how many
+    members hold each standing the page spans.
+    """
+    if not rows:
+        return []
+    first_rank = await _rank_of(db, guild_id, rows[0])
+    spanned = await fetch_all(
+        db.conn,
+        "SELECT current_streak, best_streak, total_days, members FROM standing_counts"
+        " WHERE guild_id = ? AND (current_streak, best_streak, total_days) <= (?, ?, ?)"
+        " AND (current_streak, best_streak, total_days) >= (?, ?, ?)",
+        (guild_id, *_key(rows[0]), *_key(rows[-1])),
+    )
+    members = {(c, b, t): n for c, b, t, n in spanned}
+    ranked = [RankedStanding(first_rank, rows[0])]
+    for standing in rows[1:]:
+        previous = ranked[-1]
+        if _key(previous.standing) == _key(standing):
+            rank = previous.rank
         else:
-            rank = ranked[-1].rank + await _members_with(db, guild_id, ranked[-1].standing)
+            rank = previous.rank + members[_key(previous.standing)]
         ranked.append(RankedStanding(rank, standing))
     return ranked
 
 
-async def _members_with(db: Database, guild_id: int, standing: Standing) -> int:
-    async with db.conn.execute(
-        "SELECT members FROM standing_counts WHERE guild_id = ?"
-        " AND current_streak = ? AND best_streak = ? AND total_days = ?",
-        (guild_id, *_key(standing)),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 async def _rank_of(db: Database, guild_id: int, standing: Standing) -> int:
     """1 + how many members of the server stand strictly better than `standing`."""
-    async with db.conn.execute(
+    rows = await fetch_all(
+        db.conn,
         "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?"
         " AND (current_streak, best_streak, total_days) > (?, ?, ?)",
         (guild_id, *_key(standing)),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
+    row = rows[0] if rows else None
     return 1 + int(row[0]) if row else 1
 
 
 async def standing_of(db: Database, guild_id: int, user_id: int) -> RankedStanding | None:
-    async with db.conn.execute(
+    rows = await fetch_all(
+        db.conn,
         "SELECT user_id, current_streak, best_streak, total_days FROM member_stats"
         " WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
+    row = rows[0] if rows else None
     if row is None:
         return None
     standing = _standing(row)
@@ -215,8 +232,10 @@ async def standing_of(db: Database, guild_id: int, user_id: int) -> RankedStandi
 
 
 async def member_count(db: Database, guild_id: int) -> int:
-    async with db.conn.execute(
-        "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?", (guild_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    rows = await fetch_all(
+        db.conn,
+        "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?",
+        (guild_id,),
+    )
+    row = rows[0] if rows else None
     return int(row[0]) if row else 0
