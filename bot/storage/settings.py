@@ -52,14 +52,6 @@ async def update_guild_settings(
     return await get_guild_settings(db, guild_id)
 
 
-async def get_member_timezone(db: Database, user_id: int) -> str | None:
-    rows = await fetch_all(
-        db.conn, "SELECT timezone FROM member_settings WHERE user_id = ?", (user_id,)
-    )
-    row = rows[0] if rows else None
-    return None if row is None else row[0]
-
-
 async def member_context(db: Database, guild_id: int, user_id: int) -> tuple[str, int]:
     """(timezone, weekly target) for a member in a server, in one round trip.
 
