@@ -987,8 +987,8 @@ def _counts(knowledge: Knowledge) -> dict[str, int | None]:
         "situations": len(base.situations),
         "overview": int(base.overview is not None),
         "posture_topics": len(base.posture_topics),
-        "exercise_name_keys": size(index.exercises, "_fuzzy_keys"),
-        "situation_name_keys": size(index.situations, "_fuzzy_keys"),
+        "exercise_name_keys": size(index.exercises, "_start_keys"),
+        "situation_name_keys": size(index.situations, "_start_keys"),
         "text_documents": len(index.text.documents),
         "text_vocabulary": size(index.text, "_vocabulary"),
     }

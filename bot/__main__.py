@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -29,8 +28,6 @@ EXIT_USAGE = 2
 
 if TYPE_CHECKING:
     from bot.client import Backbone
-
-log = logging.getLogger("bot")
 
 
 def _fail(message: str) -> int:

@@ -23,12 +23,11 @@ def to_embed(spec: EmbedSpec) -> discord.Embed:
 
 
 def reply_kwargs(reply: Reply) -> dict[str, Any]:
-    embeds = [to_embed(e) for e in (reply.embed, *reply.extra_embeds) if e is not None]
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": reply.ephemeral}
     if reply.content:
         kwargs["content"] = reply.content
-    if embeds:
-        kwargs["embeds"] = embeds
+    if reply.embed is not None:
+        kwargs["embed"] = to_embed(reply.embed)
     return kwargs
 
 

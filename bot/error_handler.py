@@ -15,7 +15,9 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
+from bot.discord_reply import send_reply
 from bot.errors import UserFacingError
+from bot.knowledge.render import Reply
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +88,7 @@ async def answer_error(interaction: discord.Interaction[Any], error: BaseExcepti
     else:
         log.debug("/%s refused (%s): %s", command, reply.kind, reply.message)
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-        else:
-            await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+        await send_reply(interaction, Reply(content=message, ephemeral=True))
     except discord.HTTPException:
         log.warning("Could not tell the member about an error in /%s", command)
 

@@ -8,7 +8,7 @@ entry, and `backbone preview` can print exactly what the bot would send.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.schema import Exercise, Mistake, Overview, Situation
@@ -90,7 +90,6 @@ class Reply:
     content: str | None = None
     embed: EmbedSpec | None = None
     ephemeral: bool = False
-    extra_embeds: tuple[EmbedSpec, ...] = field(default=())
 
 
 def clip(text: str, limit: int) -> str:
@@ -180,7 +179,7 @@ def to_text(reply: Reply) -> str:
         out.append("(only the member who asked sees this reply)")
     if reply.content:
         out.append(reply.content)
-    for embed in (e for e in (reply.embed, *reply.extra_embeds) if e is not None):
+    if (embed := reply.embed) is not None:
         bar = "━" * min(max(len(embed.title), 20), 72)
         out += [bar, embed.title, bar]
         if embed.description:

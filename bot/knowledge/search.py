@@ -124,7 +124,6 @@ class NameIndex:
         self._start_keys = [k for k, _, _ in starts]
         self._inner = inner
         self._inner_keys = [k for k, _, _ in inner]
-        self._fuzzy_keys = self._start_keys
         self._fuzzy = FuzzyBuckets(self._start_keys)
         self._default = [
             Choice(_label(name, None), entry_id)
@@ -204,7 +203,7 @@ class NameIndex:
             seen.setdefault(choice.value, None)
         if len(seen) < limit and key:
             for _, _, i in process.extract(
-                key, self._fuzzy_keys, scorer=fuzz.WRatio, limit=limit * 3
+                key, self._start_keys, scorer=fuzz.WRatio, limit=limit * 3
             ):
                 seen.setdefault(self._starts[i][1], None)
                 if len(seen) >= limit:
