@@ -19,7 +19,7 @@ from bot.knowledge.loader import KnowledgeBaseError
 from bot.knowledge.render import to_text
 from bot.knowledge.store import Knowledge, KnowledgeStore
 from bot.logging_setup import setup_logging
-from bot.storage.database import Database, open_database
+from bot.storage.database import Database
 from bot.storage.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
@@ -62,7 +62,7 @@ def _make_bot(
 
 
 async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
-    db = await open_database(settings.database_path)
+    db = await Database.open(settings.database_path)
     try:
         bot = _make_bot(settings, knowledge, db, sync=True)
         async with bot:
@@ -79,7 +79,7 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
 async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
     from bot.sync import sync_commands
 
-    db = await open_database(settings.database_path)
+    db = await Database.open(settings.database_path)
     try:
         bot = _make_bot(settings, knowledge, db, sync=False)
         async with bot:

@@ -6,13 +6,12 @@ stored streak equal to the one recomputed from the raw logs, and returns plain v
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from bot.errors import UserFacingError
 from bot.storage import settings as settings_store
@@ -24,6 +23,7 @@ from bot.streaks import StreakStats, local_date, streak_expires_at, streak_stats
 Clock = Callable[[], datetime]
 When = Literal["today", "yesterday"]
 NOTE_MAX_LENGTH = 200
+RECOMPUTE_BATCH = 500
 
 
 def utc_now() -> datetime:
@@ -61,30 +61,21 @@ class Backdays:
         self.db = db
         self.clock = clock
 
-    async def zone_for(self, guild_id: int, user_id: int) -> ZoneInfo:
-        """The member's own timezone if set, else the server's."""
-        return (await self._context(guild_id, user_id))[0]
-
-    async def _context(self, guild_id: int, user_id: int) -> tuple[ZoneInfo, date, int]:
-        name, target = await settings_store.member_context(self.db, guild_id, user_id)
+    def _context(
+        self, conn: sqlite3.Connection, guild_id: int, user_id: int
+    ) -> tuple[ZoneInfo, date, int]:
+        """(the member's zone, their local date now, the server's weekly target)."""
+        name, target = settings_store.member_context(conn, guild_id, user_id)
         zone = ZoneInfo(name)
         return zone, local_date(self.clock(), zone), target
 
-    async def _recompute(
-        self,
-        conn: aiosqlite.Connection,
-        guild_id: int,
-        user_id: int,
-        zone: ZoneInfo,
-        today: date,
-        target: int,
-    ) -> StreakStats:
-        days = await streak_store.logged_days(conn, guild_id, user_id)
-        stats = streak_stats(days, today, target)
-        await streak_store.save_stats(
+    def _recompute(self, conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakStats:
+        """Recompute the member's streak from their raw logs and store it."""
+        zone, today, target = self._context(conn, guild_id, user_id)
+        stats = streak_stats(streak_store.logged_days(conn, guild_id, user_id), today, target)
+        return streak_store.save_stats(
             conn, guild_id, user_id, stats, streak_expires_at(stats.run_end, zone)
         )
-        return stats
 
     async def log(
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
@@ -93,38 +84,59 @@ class Backdays:
             raise UserFacingError(
                 f"Your note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH} or fewer."
             )
-        async with self.db.transaction() as conn:
-            # Read the target inside the write lock, so a log racing a target change is
-            # stored under the target that `recompute_guild` then applies.
-            zone, today, target = await self._context(guild_id, user_id)
+
+        def work(conn: sqlite3.Connection) -> LogResult:
+            # The target is read inside the transaction, so a log racing a target change
+            # is stored under the target that `recompute_guild` then applies.
+            _zone, today, _target = self._context(conn, guild_id, user_id)
             day = today if when == "today" else today - timedelta(days=1)
-            logged = await streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
-            stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
-        return LogResult(logged, day, today, stats)
+            logged = streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
+            return LogResult(logged, day, today, self._recompute(conn, guild_id, user_id))
+
+        return await self.db.write(work)
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
-        async with self.db.transaction() as conn:
-            zone, today, target = await self._context(guild_id, user_id)
-            removed = await streak_store.delete_latest_log(
+
+        def work(conn: sqlite3.Connection) -> UndoResult:
+            _zone, today, _target = self._context(conn, guild_id, user_id)
+            removed = streak_store.delete_latest_log(
                 conn, guild_id, user_id, today - timedelta(days=1)
             )
-            stats = await self._recompute(conn, guild_id, user_id, zone, today, target)
-        return UndoResult(removed, today, stats)
+            return UndoResult(removed, today, self._recompute(conn, guild_id, user_id))
+
+        return await self.db.write(work)
 
     async def stats(self, guild_id: int, user_id: int) -> StreakStats | None:
-        """Fresh from the raw logs; None for a member who never logged here."""
-        _zone, today, target = await self._context(guild_id, user_id)
-        days = await streak_store.logged_days(self.db.conn, guild_id, user_id)
-        return streak_stats(days, today, target) if days else None
+        """Fresh from the raw logs, with the stored best; None for a member who never
+        logged here."""
+
+        def work(conn: sqlite3.Connection) -> StreakStats | None:
+            _zone, today, target = self._context(conn, guild_id, user_id)
+            days = streak_store.logged_days(conn, guild_id, user_id)
+            if not days:
+                return None
+            stats = streak_stats(days, today, target)
+            best = streak_store.stored_best(conn, guild_id, user_id)
+            return replace(stats, best=best) if best > stats.best else stats
+
+        return await self.db.read(work)
 
     async def recompute_guild(self, guild_id: int) -> int:
-        """Recompute every member's stored streak (after the weekly target changed)."""
-        members = await streak_store.guild_members(self.db, guild_id)
-        for user_id in members:
-            async with self.db.transaction() as conn:
-                zone, today, target = await self._context(guild_id, user_id)
-                await self._recompute(conn, guild_id, user_id, zone, today, target)
+        """Recompute every member's stored streak (after the target or timezone changed).
+
+        Members are done in batches, each batch one transaction: a large server never
+        holds the database for long, and other commands run between batches.
+        """
+        members = await self.db.read(lambda conn: streak_store.guild_members(conn, guild_id))
+        for start in range(0, len(members), RECOMPUTE_BATCH):
+            batch = members[start : start + RECOMPUTE_BATCH]
+
+            def work(conn: sqlite3.Connection, batch: list[int] = batch) -> None:
+                for user_id in batch:
+                    self._recompute(conn, guild_id, user_id)
+
+            await self.db.write(work)
         return len(members)
 
     async def leaderboard(
@@ -138,37 +150,49 @@ class Backdays:
         before: streak_store.Standing | None = None,
     ) -> LeaderboardPage:
         """One page, found from a neighbouring page's edge row (`after`/`before`)."""
-        await self.expire()
-        members = await streak_store.member_count(self.db, guild_id)
-        pages = max(1, -(-members // page_size))
-        rows = await streak_store.leaderboard_rows(
-            self.db, guild_id, page_size, after=after, before=before
-        )
-        if not rows and (after is not None or before is not None):
-            # The board changed under an old button: start again from the top.
-            page, rows = 0, await streak_store.leaderboard_rows(self.db, guild_id, page_size)
-        ranked = await streak_store.rank_rows(self.db, guild_id, rows)
-        me = await streak_store.standing_of(self.db, guild_id, user_id)
-        return LeaderboardPage(min(max(page, 0), pages - 1), pages, ranked, me)
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> LeaderboardPage:
+            streak_store.expire_streaks(conn, now)
+            members = streak_store.member_count(conn, guild_id)
+            pages = max(1, -(-members // page_size))
+            rows = streak_store.leaderboard_rows(
+                conn, guild_id, page_size, after=after, before=before
+            )
+            first = page
+            if not rows and (after is not None or before is not None):
+                # The board changed under an old button: start again from the top.
+                first, rows = 0, streak_store.leaderboard_rows(conn, guild_id, page_size)
+            ranked = streak_store.rank_rows(conn, guild_id, rows)
+            me = streak_store.standing_of(conn, guild_id, user_id)
+            return LeaderboardPage(min(max(first, 0), pages - 1), pages, ranked, me)
+
+        return await self.db.read(work)
 
     async def server_settings(self, guild_id: int) -> GuildSettings:
-        return await settings_store.get_guild_settings(self.db, guild_id)
+        return await self.db.read(lambda conn: settings_store.get_guild_settings(conn, guild_id))
 
     async def change_server_settings(
         self, guild_id: int, *, timezone: str | None, weekly_target: int | None
     ) -> tuple[GuildSettings, GuildSettings]:
         """Apply the given changes; stored streaks are recomputed when they depend on them."""
-        before = await self.server_settings(guild_id)
-        changes: dict[str, str | int | None] = {}
-        if timezone is not None and timezone != before.timezone:
-            changes["timezone"] = timezone
-        if weekly_target is not None and weekly_target != before.weekly_target:
-            changes["weekly_target"] = weekly_target
-        if not changes:
-            return before, before
-        after = await settings_store.update_guild_settings(self.db, guild_id, **changes)
-        await self.recompute_guild(guild_id)
+
+        def work(conn: sqlite3.Connection) -> tuple[GuildSettings, GuildSettings]:
+            before = settings_store.get_guild_settings(conn, guild_id)
+            changes: dict[str, str | int | None] = {}
+            if timezone is not None and timezone != before.timezone:
+                changes["timezone"] = timezone
+            if weekly_target is not None and weekly_target != before.weekly_target:
+                changes["weekly_target"] = weekly_target
+            if not changes:
+                return before, before
+            return before, settings_store.update_guild_settings(conn, guild_id, **changes)
+
+        before, after = await self.db.write(work)
+        if after != before:
+            await self.recompute_guild(guild_id)
         return before, after
 
     async def expire(self) -> int:
-        return await streak_store.expire_streaks(self.db, self.clock())
+        now = self.clock()
+        return await self.db.read(lambda conn: streak_store.expire_streaks(conn, now))

@@ -48,12 +48,12 @@ async def sync_commands(
         tree.copy_global_to(guild=discord.Object(guild_id))
     digest = fingerprint(command_payload(tree, guild_id))
     key = _state_key(application_id, guild_id)
-    if not force and await get_state(db, key) == digest:
+    if not force and await db.read(lambda conn: get_state(conn, key)) == digest:
         log.info("Slash commands unchanged since the last sync; not syncing")
         return None
     guild = discord.Object(guild_id) if guild_id is not None else None
     synced = await tree.sync(guild=guild)
-    await set_state(db, key, digest)
+    await db.write(lambda conn: set_state(conn, key, digest))
     where = f"server {guild_id}" if guild_id is not None else "all servers (global)"
     log.info("Synced %d slash commands to %s", len(synced), where)
     return len(synced)

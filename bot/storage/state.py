@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from bot.storage.database import Database, fetch_all
+import sqlite3
+
+from bot.storage.database import fetch_one
 
 
-async def get_state(db: Database, key: str) -> str | None:
-    rows = await fetch_all(db.conn, "SELECT value FROM bot_state WHERE key = ?", (key,))
-    row = rows[0] if rows else None
+def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = fetch_one(conn, "SELECT value FROM bot_state WHERE key = ?", (key,))
     return None if row is None else str(row[0])
 
 
-async def set_state(db: Database, key: str, value: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO bot_state (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO bot_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

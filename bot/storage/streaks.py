@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-import aiosqlite
-
-from bot.storage.database import Database, fetch_all
+from bot.storage.database import fetch_one, in_transaction
 from bot.streaks import StreakStats
 
 
@@ -25,17 +24,16 @@ class RankedStanding:
     standing: Standing
 
 
-async def logged_days(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> list[date]:
-    rows = await fetch_all(
-        conn,
+def logged_days(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[date]:
+    rows = conn.execute(
         "SELECT day FROM backday_logs WHERE guild_id = ? AND user_id = ? ORDER BY day",
         (guild_id, user_id),
     )
     return [date.fromisoformat(row[0]) for row in rows]
 
 
-async def insert_log(
-    conn: aiosqlite.Connection,
+def insert_log(
+    conn: sqlite3.Connection,
     guild_id: int,
     user_id: int,
     day: date,
@@ -43,7 +41,7 @@ async def insert_log(
     logged_at: datetime,
 ) -> bool:
     """False when that day is already logged (the primary key decides races)."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO backday_logs (guild_id, user_id, day, note, logged_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (guild_id, user_id, day.isoformat(), note, logged_at.isoformat()),
@@ -51,41 +49,48 @@ async def insert_log(
     return cursor.rowcount == 1
 
 
-async def delete_latest_log(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, earliest: date
+def delete_latest_log(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, earliest: date
 ) -> date | None:
     """Remove the most recent log on or after `earliest`; return its day."""
-    rows = await fetch_all(
+    row = fetch_one(
         conn,
         "DELETE FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day = ("
         " SELECT MAX(day) FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day >= ?"
         ") RETURNING day",
         (guild_id, user_id, guild_id, user_id, earliest.isoformat()),
     )
-    row = rows[0] if rows else None
     return None if row is None else date.fromisoformat(row[0])
 
 
-async def save_stats(
-    conn: aiosqlite.Connection,
+def save_stats(
+    conn: sqlite3.Connection,
     guild_id: int,
     user_id: int,
     stats: StreakStats,
     expires_at: datetime | None,
-) -> None:
-    """Store the recomputed streak; a member with no logs left has no row."""
+) -> StreakStats:
+    """Store the recomputed streak and return it as stored.
+
+    The best streak never falls: the stored best is the highest ever recomputed, so an
+    undo or a raised weekly target cannot take it away. A member with no logs left has
+    no row (and starts again from nothing).
+    """
     if stats.total == 0:
-        await conn.execute(
+        conn.execute(
             "DELETE FROM member_stats WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
-        return
-    await conn.execute(
+        return stats
+    (best,) = fetch_one(
+        conn,
         "INSERT INTO member_stats"
         " (guild_id, user_id, current_streak, best_streak, total_days, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-        " current_streak = excluded.current_streak, best_streak = excluded.best_streak,"
-        " total_days = excluded.total_days, expires_at = excluded.expires_at",
+        " current_streak = excluded.current_streak,"
+        " best_streak = MAX(best_streak, excluded.best_streak),"
+        " total_days = excluded.total_days, expires_at = excluded.expires_at"
+        " RETURNING best_streak",
         (
             guild_id,
             user_id,
@@ -95,47 +100,60 @@ async def save_stats(
             None if expires_at is None else expires_at.isoformat(),
         ),
     )
+    return stats if best == stats.best else replace(stats, best=best)
 
 
-async def expire_streaks(db: Database, now: datetime) -> int:
+def stored_best(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int:
+    """The member's best streak as stored (0 if they have no row)."""
+    row = fetch_one(
+        conn,
+        "SELECT best_streak FROM member_stats WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    )
+    return 0 if row is None else int(row[0])
+
+
+def expire_streaks(conn: sqlite3.Connection, now: datetime) -> int:
     """Zero every current streak whose last qualifying week has lapsed by `now`.
 
     Most calls find nothing to do; a read through the expiry index says so without
     opening a write transaction.
     """
-    due = await fetch_all(
-        db.conn,
+    cutoff = now.isoformat()
+    due = fetch_one(
+        conn,
         "SELECT 1 FROM member_stats WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1",
-        (now.isoformat(),),
+        (cutoff,),
     )
-    if not due:
+    if due is None:
         return 0
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE member_stats SET current_streak = 0, expires_at = NULL"
-            " WHERE expires_at IS NOT NULL AND expires_at <= ?",
-            (now.isoformat(),),
-        )
-        return cursor.rowcount
-
-
-async def guild_members(db: Database, guild_id: int) -> list[int]:
-    """Everyone with a log in this server (for recomputing after a target change)."""
-    rows = await fetch_all(
-        db.conn, "SELECT user_id FROM member_stats WHERE guild_id = ?", (guild_id,)
+    return in_transaction(
+        conn,
+        lambda c: (
+            c.execute(
+                "UPDATE member_stats SET current_streak = 0, expires_at = NULL"
+                " WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (cutoff,),
+            ).rowcount
+        ),
     )
+
+
+def guild_members(conn: sqlite3.Connection, guild_id: int) -> list[int]:
+    """Everyone with a log in this server (for recomputing after a target change)."""
+    rows = conn.execute("SELECT user_id FROM member_stats WHERE guild_id = ?", (guild_id,))
     return [row[0] for row in rows]
 
 
-def _standing(row: aiosqlite.Row) -> Standing:
+def _standing(row: sqlite3.Row) -> Standing:
     return Standing(row[0], row[1], row[2], row[3])
 
 
 _STANDING_COLUMNS = "user_id, current_streak, best_streak, total_days"
 
 
-async def leaderboard_rows(
-    db: Database,
+def leaderboard_rows(
+    conn: sqlite3.Connection,
     guild_id: int,
     limit: int,
     *,
@@ -166,7 +184,7 @@ async def leaderboard_rows(
             " LIMIT ?"
         )
         params = (guild_id, *(_cursor(after) if after is not None else ()), limit)
-    rows = [_standing(row) for row in await fetch_all(db.conn, sql, params)]
+    rows = [_standing(row) for row in conn.execute(sql, params)]
     return rows[::-1] if before is not None else rows
 
 
@@ -178,16 +196,17 @@ def _key(s: Standing) -> tuple[int, int, int]:
     return (s.current, s.best, s.total)
 
 
-async def rank_rows(db: Database, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
+def rank_rows(
+    conn: sqlite3.Connection, guild_id: int, rows: list[Standing]
+) -> list[RankedStanding]:
     """Ranks for consecutive rows in rank order: ties on all three numbers share a rank
     (1, 1, 3). Two queries whatever the page: the first row's rank, then how many
     members hold each standing the page spans.
     """
     if not rows:
         return []
-    first_rank = await _rank_of(db, guild_id, rows[0])
-    spanned = await fetch_all(
-        db.conn,
+    first_rank = _rank_of(conn, guild_id, rows[0])
+    spanned = conn.execute(
         "SELECT current_streak, best_streak, total_days, members FROM standing_counts"
         " WHERE guild_id = ? AND (current_streak, best_streak, total_days) <= (?, ?, ?)"
         " AND (current_streak, best_streak, total_days) >= (?, ?, ?)",
@@ -205,37 +224,33 @@ async def rank_rows(db: Database, guild_id: int, rows: list[Standing]) -> list[R
     return ranked
 
 
-async def _rank_of(db: Database, guild_id: int, standing: Standing) -> int:
+def _rank_of(conn: sqlite3.Connection, guild_id: int, standing: Standing) -> int:
     """1 + how many members of the server stand strictly better than `standing`."""
-    rows = await fetch_all(
-        db.conn,
+    (better,) = fetch_one(
+        conn,
         "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?"
         " AND (current_streak, best_streak, total_days) > (?, ?, ?)",
         (guild_id, *_key(standing)),
     )
-    row = rows[0] if rows else None
-    return 1 + int(row[0]) if row else 1
+    return 1 + int(better)
 
 
-async def standing_of(db: Database, guild_id: int, user_id: int) -> RankedStanding | None:
-    rows = await fetch_all(
-        db.conn,
-        "SELECT user_id, current_streak, best_streak, total_days FROM member_stats"
-        " WHERE guild_id = ? AND user_id = ?",
+def standing_of(conn: sqlite3.Connection, guild_id: int, user_id: int) -> RankedStanding | None:
+    row = fetch_one(
+        conn,
+        f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
     )
-    row = rows[0] if rows else None
     if row is None:
         return None
     standing = _standing(row)
-    return RankedStanding(await _rank_of(db, guild_id, standing), standing)
+    return RankedStanding(_rank_of(conn, guild_id, standing), standing)
 
 
-async def member_count(db: Database, guild_id: int) -> int:
-    rows = await fetch_all(
-        db.conn,
+def member_count(conn: sqlite3.Connection, guild_id: int) -> int:
+    (members,) = fetch_one(
+        conn,
         "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?",
         (guild_id,),
     )
-    row = rows[0] if rows else None
-    return int(row[0]) if row else 0
+    return int(members)

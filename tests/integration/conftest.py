@@ -10,7 +10,7 @@ import pytest
 from bot.client import EXTENSIONS, Backbone
 from bot.config import Settings
 from bot.knowledge.store import Knowledge, KnowledgeStore
-from bot.storage.database import open_database
+from bot.storage.database import Database
 from tests.conftest import SHIPPED_KNOWLEDGE
 
 
@@ -19,7 +19,7 @@ async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
     settings = Settings.from_mapping(
         {"DATABASE_PATH": str(tmp_path / "backbone.db"), "KNOWLEDGE_DIR": str(SHIPPED_KNOWLEDGE)}
     )
-    db = await open_database(settings.database_path)
+    db = await Database.open(settings.database_path)
     instance = Backbone(
         settings=settings,
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,13 +24,14 @@ from bot.backdays import Backdays, LogResult, UndoResult, When
 from bot.errors import UserFacingError
 from bot.storage import streaks as streak_store
 from bot.storage.database import Database
-from bot.storage.settings import get_guild_settings, update_guild_settings
+from bot.storage.settings import get_guild_settings, member_context, update_guild_settings
 from bot.storage.streaks import Standing
 from bot.streaks import StreakStats, local_date, streak_expires_at, streak_stats, week_of
 
 GUILD = 1001
 OTHER_GUILD = 2002
 WEDNESDAY = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 class FakeClock:
@@ -71,13 +74,29 @@ def service(db: Database, clock: FakeClock) -> Backdays:
 # --- raw reads and writes, independent of the code under test -------------------------
 
 
+async def on(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a storage function in a read unit."""
+    return await db.read(lambda conn: work(conn, *args, **kwargs))
+
+
+async def on_write(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a storage function in a write transaction."""
+    return await db.write(lambda conn: work(conn, *args, **kwargs))
+
+
+async def zone_of(db: Database, guild_id: int, user_id: int) -> ZoneInfo:
+    name, _target = await on(db, member_context, guild_id, user_id)
+    return ZoneInfo(name)
+
+
 async def set_member_timezone(db: Database, user_id: int, zone: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
+    await db.write(
+        lambda conn: conn.execute(
             "INSERT INTO member_settings (user_id, timezone) VALUES (?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
             (user_id, zone),
         )
+    )
 
 
 async def raw_days(db: Database, guild_id: int, user_id: int) -> list[date]:
@@ -116,24 +135,27 @@ async def count(db: Database, table: str, guild_id: int = GUILD) -> int:
 
 async def recomputed(service: Backdays, guild_id: int, user_id: int) -> StreakStats:
     """What the stored row should say, from the raw logs, the clock and the settings."""
-    zone = await service.zone_for(guild_id, user_id)
-    target = (await get_guild_settings(service.db, guild_id)).weekly_target
+    zone = await zone_of(service.db, guild_id, user_id)
+    target = (await on(service.db, get_guild_settings, guild_id)).weekly_target
     today = local_date(service.clock(), zone)
     return streak_stats(await raw_days(service.db, guild_id, user_id), today, target)
 
 
 async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> None:
-    """The stored row equals the recomputed streak (call after `expire()` at this clock)."""
+    """The stored row equals the recomputed streak (call after `expire()` at this clock),
+    except that the stored best may be higher: the best streak never falls."""
     expected = await recomputed(service, guild_id, user_id)
     row = await stored(service.db, guild_id, user_id)
     if expected.total == 0:
         assert row is None
         return
-    zone = await service.zone_for(guild_id, user_id)
+    assert row is not None
+    assert row.best >= expected.best
+    zone = await zone_of(service.db, guild_id, user_id)
     lapse = streak_expires_at(expected.run_end, zone)
     assert row == Row(
         expected.current,
-        expected.best,
+        row.best,
         expected.total,
         None if lapse is None else lapse.isoformat(),
     )
@@ -141,10 +163,10 @@ async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> N
 
 async def board(db: Database, guild_id: int) -> list[tuple[int, int, int]]:
     """The whole leaderboard as (rank, user, current streak)."""
-    rows = await streak_store.leaderboard_rows(db, guild_id, 1000)
+    rows = await on(db, streak_store.leaderboard_rows, guild_id, 1000)
     return [
         (r.rank, r.standing.user_id, r.standing.current)
-        for r in await streak_store.rank_rows(db, guild_id, rows)
+        for r in await on(db, streak_store.rank_rows, guild_id, rows)
     ]
 
 
@@ -167,7 +189,7 @@ async def assert_standing_counts(db: Database) -> None:
 async def test_log_today_and_yesterday_in_the_server_timezone(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await update_guild_settings(db, GUILD, timezone="America/New_York", weekly_target=3)
+    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York", weekly_target=3)
     clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 22:00 Tuesday 17th in New York
 
     today = await service.log(GUILD, 1)
@@ -187,7 +209,7 @@ async def test_log_today_and_yesterday_in_the_server_timezone(
 async def test_member_timezone_overrides_the_server_one(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await update_guild_settings(db, GUILD, timezone="America/New_York")
+    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York")
     await set_member_timezone(db, 2, "Asia/Tokyo")
     clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 12:00 Wednesday 18th in Tokyo
 
@@ -217,7 +239,7 @@ async def test_second_log_of_the_same_day_is_refused(service: Backdays, db: Data
 async def test_reply_stats_show_this_week_against_the_target(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await update_guild_settings(db, GUILD, weekly_target=2)
+    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
     clock.now = datetime(2026, 11, 9, 12, tzinfo=UTC)  # Monday of the previous week
     await service.log(GUILD, 1)
     clock.advance(days=1)
@@ -350,7 +372,7 @@ async def test_daylight_saving_days_are_one_local_day(
     service: Backdays, db: Database, clock: FakeClock, case: str
 ) -> None:
     zone, instants = DST_DAYS[case]
-    await update_guild_settings(db, GUILD, timezone=zone)
+    await on_write(db, update_guild_settings, GUILD, timezone=zone)
     seen: set[date] = set()
     for instant, expected_day in instants:
         clock.now = instant
@@ -375,7 +397,7 @@ async def test_daylight_saving_days_are_one_local_day(
 async def test_streak_lapses_at_local_midnight_across_daylight_saving(
     service: Backdays, db: Database, clock: FakeClock, zone: str, run_end: date, lapse: datetime
 ) -> None:
-    await update_guild_settings(db, GUILD, timezone=zone)
+    await on_write(db, update_guild_settings, GUILD, timezone=zone)
     wednesday = run_end + timedelta(days=2)
     clock.now = at(zone, wednesday.year, wednesday.month, wednesday.day, 12, 0)
     assert (await service.log(GUILD, 1)).stats.run_end == run_end
@@ -399,7 +421,7 @@ async def test_streak_lapses_at_local_midnight_across_daylight_saving(
 
 
 async def test_year_end_and_iso_week_53(service: Backdays, db: Database, clock: FakeClock) -> None:
-    await update_guild_settings(db, GUILD, timezone="Europe/London", weekly_target=2)
+    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London", weekly_target=2)
     for day in (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 28)):
         clock.now = at("Europe/London", day.year, day.month, day.day, 20, 0)
         await service.log(GUILD, 1)
@@ -463,6 +485,25 @@ async def test_undo_with_only_yesterday_removes_yesterday(service: Backdays) -> 
     assert await stored(service.db, GUILD, 1) is None
 
 
+async def test_the_best_streak_never_falls(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    for offset in (14, 7, 0):  # three weeks in a row, ending this week
+        clock.now = WEDNESDAY - timedelta(days=offset)
+        await service.log(GUILD, 1)
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.current, stats.best) == (3, 3)
+
+    undone = await service.undo(GUILD, 1)  # this week is empty again, still in progress
+    assert (undone.stats.current, undone.stats.best) == (2, 3)
+    await service.change_server_settings(GUILD, timezone=None, weekly_target=2)
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.current, stats.best) == (0, 3)  # recomputed from the logs, best is 0
+    assert await stored(db, GUILD, 1) == Row(0, 3, 2, None)
+
+
 async def test_undo_with_nothing_logged(service: Backdays, db: Database) -> None:
     undone = await service.undo(GUILD, 1)
     assert undone.removed is None
@@ -475,8 +516,7 @@ async def test_undo_never_reaches_older_logs(
     service: Backdays, db: Database, clock: FakeClock, days_ago: int
 ) -> None:
     old = date(2026, 11, 18) - timedelta(days=days_ago)
-    async with db.transaction() as conn:
-        assert await streak_store.insert_log(conn, GUILD, 1, old, None, clock.now)
+    assert await on_write(db, streak_store.insert_log, GUILD, 1, old, None, clock.now)
 
     undone = await service.undo(GUILD, 1)
     assert undone.removed is None
@@ -539,7 +579,7 @@ async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
     assert await service.expire() == 0  # idempotent
 
     assert await board(db, GUILD) == [(1, 2, 2), (2, 1, 0)]
-    standing = await streak_store.standing_of(db, GUILD, 1)
+    standing = await on(db, streak_store.standing_of, GUILD, 1)
     assert standing is not None
     assert (standing.rank, standing.standing.best) == (2, 3)
     await assert_standing_counts(db)
@@ -594,7 +634,7 @@ async def test_logging_this_week_keeps_a_streak_alive(
 async def test_target_change_recomputes_every_member(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await update_guild_settings(db, GUILD, timezone="Europe/London")
+    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London")
     await set_member_timezone(db, 3, "Pacific/Kiritimati")
     patterns = {  # days before Wednesday 18 November logged, per member
         1: [0, 1, 7, 8, 14],
@@ -610,14 +650,15 @@ async def test_target_change_recomputes_every_member(
     await service.log(OTHER_GUILD, 1)
     other_before = await stored(db, OTHER_GUILD, 1)
 
-    await update_guild_settings(db, GUILD, weekly_target=2)
+    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
     row = await stored(db, GUILD, 2)
     assert row is not None
     assert row.current == 4  # stale until recomputed
     assert await service.recompute_guild(GUILD) == len(patterns)
     for user in patterns:
         await assert_consistent(service, GUILD, user)
-    assert await stored(db, GUILD, 2) == Row(0, 0, 4, None)
+    # No week holds two days any more, but the best of 4 was earned and never falls.
+    assert await stored(db, GUILD, 2) == Row(0, 4, 4, None)
     assert await stored(db, OTHER_GUILD, 1) == other_before
 
     # The /coach settings path changes and recomputes in one call, timezone included.
@@ -656,12 +697,16 @@ steps = st.tuples(hours, actions)
 ZONES = {user: ZoneInfo(MEMBER_ZONES.get(user, SERVER_ZONE)) for user in MEMBERS}
 
 
-async def check_members(db: Database, now: datetime, target: int, *, swept: bool) -> None:
+async def check_members(
+    db: Database, now: datetime, target: int, best_seen: dict[int, int], *, swept: bool
+) -> None:
     """Every member's stored row against `streak_stats` over their raw logs.
 
-    Right after `expire()` (`swept`) the rows must match exactly. Otherwise only a current
-    streak whose lapse instant has passed may still be stale (it will be swept): its best
-    and total are exact, and the recomputed current is 0.
+    The stored best is the highest best recomputed since the member last had no logs
+    (`best_seen`, kept up to date here): it never falls, not on an undo nor on a raised
+    target. Right after `expire()` (`swept`) the rows must match exactly. Otherwise only
+    a current streak whose lapse instant has passed may still be stale (it will be
+    swept): its best and total are exact, and the recomputed current is 0.
     """
     logs = await db.conn.execute_fetchall(
         "SELECT user_id, day FROM backday_logs WHERE guild_id = ?", (GUILD,)
@@ -676,9 +721,17 @@ async def check_members(db: Database, now: datetime, target: int, *, swept: bool
         days[user].append(date.fromisoformat(day))
     stored_rows = {row[0]: Row(*row[1:]) for row in rows}
     assert set(stored_rows) == {user for user in MEMBERS if days[user]}  # no logs, no row
+    for user in MEMBERS:
+        if days[user]:
+            best = streak_stats(days[user], local_date(now, ZONES[user]), target).best
+            best_seen[user] = max(best_seen.get(user, 0), best)
+        else:
+            best_seen.pop(user, None)
     for user, row in stored_rows.items():
         zone = ZONES[user]
-        expected = streak_stats(days[user], local_date(now, zone), target)
+        expected = replace(
+            streak_stats(days[user], local_date(now, zone), target), best=best_seen[user]
+        )
         lapse = streak_expires_at(expected.run_end, zone)
         if not swept and row.expires_at is not None and row.expires_at <= now.isoformat():
             event("a lapse was pending")
@@ -699,7 +752,8 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
             clock = FakeClock(START)
             service = Backdays(db, clock)
             target = 1
-            await update_guild_settings(db, GUILD, timezone=SERVER_ZONE)
+            best_seen: dict[int, int] = {}
+            await on_write(db, update_guild_settings, GUILD, timezone=SERVER_ZONE)
             for user, zone in MEMBER_ZONES.items():
                 await set_member_timezone(db, user, zone)
             for hours, action in ops:
@@ -710,19 +764,19 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
                     case ("undo", int(user)):
                         await service.undo(GUILD, user)
                     case ("target", int(target)):
-                        await update_guild_settings(db, GUILD, weekly_target=target)
+                        await on_write(db, update_guild_settings, GUILD, weekly_target=target)
                         await service.recompute_guild(GUILD)
                     case ("expire",):
                         event(f"expire() zeroed {await service.expire()}")
-                await check_members(db, clock.now, target, swept=action[0] == "expire")
+                await check_members(db, clock.now, target, best_seen, swept=action[0] == "expire")
                 await assert_standing_counts(db)
             event(f"{(clock.now - START).days // 14 * 14}+ days simulated")
             await service.expire()
-            await check_members(db, clock.now, target, swept=True)
+            await check_members(db, clock.now, target, best_seen, swept=True)
             for user in MEMBERS:  # and once more through the service's own reading
                 await assert_consistent(service, GUILD, user)
             logged = [user for user in MEMBERS if await raw_days(db, GUILD, user)]
-            assert await streak_store.member_count(db, GUILD) == len(logged)
+            assert await on(db, streak_store.member_count, GUILD) == len(logged)
             await assert_standing_counts(db)
         finally:
             await db.close()
@@ -745,7 +799,7 @@ async def test_fifty_members_logging_at_once(service: Backdays, db: Database) ->
     assert all(r.stats.total == 1 and r.stats.current == 1 for r in results)
     assert await count(db, "backday_logs") == 50
     assert await count(db, "member_stats") == 50
-    assert await streak_store.member_count(db, GUILD) == 50
+    assert await on(db, streak_store.member_count, GUILD) == 50
     await assert_standing_counts(db)
     for user in range(1, 51):
         await assert_consistent(service, GUILD, user)
@@ -795,14 +849,15 @@ async def test_a_first_log_racing_a_target_change_is_stored_under_the_new_target
     queued behind a target change was saved under the old target, after `recompute_guild`
     had listed the members without it."""
     await service.log(GUILD, 1)
-    async with db.transaction():  # another command's write is in progress
-        change = asyncio.create_task(
-            service.change_server_settings(GUILD, timezone=None, weekly_target=3)
-        )
-        first_log = asyncio.create_task(service.log(GUILD, 2))
-        await asyncio.sleep(0.05)  # both are now queued on the write lock
-    await asyncio.gather(change, first_log)
-    assert (await get_guild_settings(db, GUILD)).weekly_target == 3
+    # Another command's write holds the database thread while both are queued behind it.
+    busy = asyncio.create_task(db.write(lambda conn: time.sleep(0.1)))
+    await asyncio.sleep(0.01)
+    change = asyncio.create_task(
+        service.change_server_settings(GUILD, timezone=None, weekly_target=3)
+    )
+    first_log = asyncio.create_task(service.log(GUILD, 2))
+    await asyncio.gather(busy, change, first_log)
+    assert (await on(db, get_guild_settings, GUILD)).weekly_target == 3
     await assert_consistent(service, GUILD, 1)
     await assert_consistent(service, GUILD, 2)  # was stored (1, 1, 1), under target 1
 
@@ -828,12 +883,13 @@ EXPECTED = [(rank, entry[0]) for rank, entry in zip(RANKS, BOARD, strict=True)]
 async def seed_board(db: Database) -> None:
     rows = [(GUILD, *entry) for entry in sorted(BOARD)]
     rows += [(OTHER_GUILD, 99, 50, 50, 50), (OTHER_GUILD, 40, 9, 9, 9)]
-    async with db.transaction() as conn:
-        await conn.executemany(
+    await db.write(
+        lambda conn: conn.executemany(
             "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
             " total_days) VALUES (?, ?, ?, ?, ?)",
             rows,
         )
+    )
 
 
 def pairs(ranked: list[streak_store.RankedStanding]) -> list[tuple[int, int]]:
@@ -842,13 +898,13 @@ def pairs(ranked: list[streak_store.RankedStanding]) -> list[tuple[int, int]]:
 
 async def test_leaderboard_order_and_shared_ranks(db: Database) -> None:
     await seed_board(db)
-    rows = await streak_store.leaderboard_rows(db, GUILD, 10)
-    ranked = await streak_store.rank_rows(db, GUILD, rows)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10)
+    ranked = await on(db, streak_store.rank_rows, GUILD, rows)
     assert [
         (r.rank, r.standing.user_id, r.standing.current, r.standing.best, r.standing.total)
         for r in ranked
     ] == [(rank, *entry) for rank, entry in zip(RANKS, BOARD, strict=True)]
-    assert await streak_store.member_count(db, GUILD) == len(BOARD)
+    assert await on(db, streak_store.member_count, GUILD) == len(BOARD)
     await assert_standing_counts(db)
 
 
@@ -858,19 +914,19 @@ async def test_leaderboard_pages_keep_ranks_across_boundaries(db: Database, size
     pages = [EXPECTED[n : n + size] for n in range(0, len(EXPECTED), size)]
 
     forward = []
-    rows = await streak_store.leaderboard_rows(db, GUILD, size)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, size)
     while rows:
-        forward.append(pairs(await streak_store.rank_rows(db, GUILD, rows)))
-        rows = await streak_store.leaderboard_rows(db, GUILD, size, after=rows[-1])
+        forward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
+        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, after=rows[-1])
     assert forward == pages
 
     # And back again from the last page, each page read from the first row of the next.
-    whole = await streak_store.leaderboard_rows(db, GUILD, len(BOARD))
+    whole = await on(db, streak_store.leaderboard_rows, GUILD, len(BOARD))
     rows = whole[(len(pages) - 1) * size :]
     backward = []
     while rows:
-        backward.append(pairs(await streak_store.rank_rows(db, GUILD, rows)))
-        rows = await streak_store.leaderboard_rows(db, GUILD, size, before=rows[0])
+        backward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
+        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, before=rows[0])
     assert backward == pages[::-1]
 
 
@@ -900,28 +956,28 @@ async def test_the_service_pages_the_board(service: Backdays, db: Database) -> N
 async def test_standing_of_each_member(db: Database) -> None:
     await seed_board(db)
     for rank, (user, current, best, total) in zip(RANKS, BOARD, strict=True):
-        standing = await streak_store.standing_of(db, GUILD, user)
+        standing = await on(db, streak_store.standing_of, GUILD, user)
         assert standing is not None
         assert standing.rank == rank
         assert (standing.standing.current, standing.standing.best) == (current, best)
         assert standing.standing.total == total
-    assert await streak_store.standing_of(db, GUILD, 99) is None  # only in the other server
-    assert await streak_store.standing_of(db, GUILD, 12345) is None
-    other = await streak_store.standing_of(db, OTHER_GUILD, 40)
+    assert await on(db, streak_store.standing_of, GUILD, 99) is None  # only in the other server
+    assert await on(db, streak_store.standing_of, GUILD, 12345) is None
+    other = await on(db, streak_store.standing_of, OTHER_GUILD, 40)
     assert other is not None
     assert (other.rank, other.standing.current) == (2, 9)
 
 
 async def test_other_servers_never_appear(db: Database) -> None:
     await seed_board(db)
-    rows = await streak_store.leaderboard_rows(db, GUILD, 100)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 100)
     assert 99 not in {r.user_id for r in rows}
     assert all(r.current <= 3 for r in rows)
-    after_top = await streak_store.leaderboard_rows(db, GUILD, 100, after=rows[0])
+    after_top = await on(db, streak_store.leaderboard_rows, GUILD, 100, after=rows[0])
     assert len(after_top) == len(BOARD) - 1
-    assert await streak_store.leaderboard_rows(db, 3003, 10) == []
-    assert await streak_store.member_count(db, 3003) == 0
-    assert await streak_store.member_count(db, OTHER_GUILD) == 2
+    assert await on(db, streak_store.leaderboard_rows, 3003, 10) == []
+    assert await on(db, streak_store.member_count, 3003) == 0
+    assert await on(db, streak_store.member_count, OTHER_GUILD) == 2
 
 
 # --- 9. query plans ------------------------------------------------------------------
@@ -967,8 +1023,9 @@ async def seed_many(db: Database) -> None:
         for guild in (GUILD, OTHER_GUILD, 3003)
         for user in range(300)
     ]
-    async with db.transaction() as conn:
-        await conn.executemany("INSERT INTO member_stats VALUES (?, ?, ?, ?, ?, ?)", rows)
+    await db.write(
+        lambda conn: conn.executemany("INSERT INTO member_stats VALUES (?, ?, ?, ?, ?, ?)", rows)
+    )
 
 
 @pytest.mark.parametrize("cursor", ["top", "after", "before"])
@@ -978,7 +1035,7 @@ async def test_leaderboard_queries_use_the_rank_index(db: Database, cursor: str)
     after = edge if cursor == "after" else None
     before = edge if cursor == "before" else None
     statements = await traced(
-        db, streak_store.leaderboard_rows(db, GUILD, 10, after=after, before=before)
+        db, on(db, streak_store.leaderboard_rows, GUILD, 10, after=after, before=before)
     )
     assert len(statements) == 1
     page_plan = await plan(db, statements[0])
@@ -988,12 +1045,12 @@ async def test_leaderboard_queries_use_the_rank_index(db: Database, cursor: str)
 
 async def test_ranks_and_counts_are_read_by_key(db: Database) -> None:
     await seed_many(db)
-    rows = await streak_store.leaderboard_rows(db, GUILD, 10, after=Standing(150, 2, 3, 7))
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10, after=Standing(150, 2, 3, 7))
 
     async def everything() -> None:
-        await streak_store.rank_rows(db, GUILD, rows)
-        await streak_store.standing_of(db, GUILD, 42)
-        await streak_store.member_count(db, GUILD)
+        await on(db, streak_store.rank_rows, GUILD, rows)
+        await on(db, streak_store.standing_of, GUILD, 42)
+        await on(db, streak_store.member_count, GUILD)
 
     statements = await traced(db, everything())
     assert statements
@@ -1004,7 +1061,7 @@ async def test_ranks_and_counts_are_read_by_key(db: Database) -> None:
 async def test_expiry_update_uses_the_expiry_index(db: Database) -> None:
     await seed_many(db)
     statements = await traced(
-        db, streak_store.expire_streaks(db, datetime(2026, 11, 10, tzinfo=UTC))
+        db, on(db, streak_store.expire_streaks, datetime(2026, 11, 10, tzinfo=UTC))
     )
     updates = [s for s in statements if s.startswith("UPDATE member_stats")]
     assert len(updates) == 1

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from bot.storage import migrations
-from bot.storage.database import open_database
+from bot.storage.database import Database
 from bot.storage.migrations import DatabaseTooNewError, Migration, available_migrations, migrate
 from bot.storage.state import get_state, set_state
 
 
 async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "backbone.db"
-    db = await open_database(path)
+    db = await Database.open(path)
     try:
         assert path.exists()
         assert await migrations.schema_version(db.conn) == available_migrations()[-1].version
@@ -29,15 +30,33 @@ async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "backbone.db"
-    db = await open_database(path)
-    await set_state(db, "k", "v1")
+    db = await Database.open(path)
+    await db.write(lambda conn: set_state(conn, "k", "v1"))
     await db.close()
-    db = await open_database(path)
+    db = await Database.open(path)
     try:
-        assert await get_state(db, "k") == "v1"
-        await set_state(db, "k", "v2")
-        assert await get_state(db, "k") == "v2"
-        assert await get_state(db, "missing") is None
+        assert await db.read(lambda conn: get_state(conn, "k")) == "v1"
+        await db.write(lambda conn: set_state(conn, "k", "v2"))
+        assert await db.read(lambda conn: get_state(conn, "k")) == "v2"
+        assert await db.read(lambda conn: get_state(conn, "missing")) is None
+    finally:
+        await db.close()
+
+
+async def test_a_failed_write_rolls_back_and_the_next_one_works(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "backbone.db")
+
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        set_state(conn, "k", "half")
+        raise RuntimeError("boom")
+
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            await db.write(half_then_fail)
+        assert await db.read(lambda conn: get_state(conn, "k")) is None
+        assert not await db.read(lambda conn: conn.in_transaction)
+        await db.write(lambda conn: set_state(conn, "k", "whole"))
+        assert await db.read(lambda conn: get_state(conn, "k")) == "whole"
     finally:
         await db.close()
 
@@ -48,7 +67,7 @@ async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
         await raw.execute("PRAGMA user_version = 999")
         await raw.commit()
     with pytest.raises(DatabaseTooNewError, match="schema version 999"):
-        await open_database(path)
+        await Database.open(path)
 
 
 @pytest.mark.parametrize("start", range(len(available_migrations()) + 1))
@@ -56,7 +75,7 @@ async def test_every_historic_version_upgrades(tmp_path: Path, start: int) -> No
     path = tmp_path / "backbone.db"
     async with aiosqlite.connect(path) as raw:
         assert await migrate(raw, target=start) == start
-    db = await open_database(path)
+    db = await Database.open(path)
     try:
         assert await migrations.schema_version(db.conn) == available_migrations()[-1].version
     finally:
