@@ -124,3 +124,13 @@ def write_results(name: str, data: Mapping[str, Any]) -> Path:
     payload = {"benchmark": name, "metadata": metadata(), "results": data}
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def pin_to_one_core() -> int | None:
+    """Pin this process, and the threads it starts from now on, to one core (the
+    highest-numbered it may use); return that core, or None where affinity cannot be set."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    core = max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return core
