@@ -789,3 +789,152 @@ async def test_dm_to_a_member_with_closed_dms_is_50007(
     assert raised.value.code == 50007
     assert raised.value.text == "Cannot send messages to this user"
     assert not double.violations  # a refused DM is the bot's business, not a violation
+
+
+# --- message nonce and enforce_nonce ---
+
+
+def nudge(content: str, nonce: str) -> Any:
+    """What discord.py sends for `send(..., nonce=...)`: the nonce and enforce_nonce: true."""
+    return handle_message_parameters(
+        content=content, nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
+    )
+
+
+def advance(double: DiscordDouble, seconds: float) -> None:
+    """Move the double's clock forward (rate limit windows and nonce windows with it)."""
+    clock = double.clock
+    double.clock = lambda: clock() + seconds
+
+
+async def post_message(
+    double: DiscordDouble, http: aiohttp.ClientSession, channel_id: int | str, body: Json
+) -> tuple[int, Any]:
+    url = f"{double.api_base_url}/channels/{channel_id}/messages"
+    async with http.post(url, json=body, headers=auth(double)) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_the_nonce_is_echoed_on_the_created_message(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    channel = double.guild.channel_ids[1]
+    status, sent = await post_message(double, http, channel, {"content": "a", "nonce": "n-1"})
+    assert status == 200 and sent["nonce"] == "n-1"
+    status, sent_int = await post_message(double, http, channel, {"content": "b", "nonce": 42})
+    assert status == 200 and sent_int["nonce"] == 42
+    assert double.message(sent)["nonce"] == "n-1"
+    status, plain = await post_message(double, http, channel, {"content": "c"})
+    assert status == 200 and "nonce" not in plain
+    assert not double.violations
+
+
+async def test_enforce_nonce_returns_the_first_message_within_the_window(
+    double: DiscordDouble, discord_http: HTTPClient
+) -> None:
+    member = double.member_user
+    dm = await discord_http.start_private_message(int(member["id"]))
+    with nudge("sit up straight", "posture-2025-01-06") as params:
+        first = await discord_http.send_message(int(dm["id"]), params=params)
+    assert first["nonce"] == "posture-2025-01-06"
+
+    advance(double, double.nonce_window - 1)  # a resend after a crash, just inside the window
+    with nudge("sit up straight (resent)", "posture-2025-01-06") as params:
+        again = await discord_http.send_message(int(dm["id"]), params=params)
+    assert again == first  # the first message, not a new one
+    assert double.dm_messages_to(member) == [first]
+    assert len(double.channel_messages[int(dm["id"])]) == 1
+    posts = double.requests_to("POST", r"^/channels/\d+/messages$")
+    assert [r.status for r in posts] == [200, 200]
+    assert posts[1].json["enforce_nonce"] is True
+
+    advance(double, 2)  # now past the window: the same nonce makes a new message
+    with nudge("sit up straight (tomorrow)", "posture-2025-01-06") as params:
+        later = await discord_http.send_message(int(dm["id"]), params=params)
+    assert later["id"] != first["id"]
+    assert [m["id"] for m in double.dm_messages_to(member)] == [first["id"], later["id"]]
+    assert not double.violations
+
+
+@pytest.mark.double(nonce_window=30.0)
+async def test_the_nonce_window_is_a_setting(
+    double: DiscordDouble, discord_http: HTTPClient
+) -> None:
+    dm = await discord_http.start_private_message(int(double.member_user["id"]))
+    with nudge("one", "window") as params:
+        first = await discord_http.send_message(int(dm["id"]), params=params)
+    advance(double, 31)
+    with nudge("two", "window") as params:
+        second = await discord_http.send_message(int(dm["id"]), params=params)
+    assert second["id"] != first["id"]
+    assert len(double.dm_messages_to(double.member_user)) == 2
+
+
+async def test_different_nonces_and_unenforced_duplicates_are_separate_messages(
+    double: DiscordDouble, http: aiohttp.ClientSession, discord_http: HTTPClient
+) -> None:
+    member = double.make_user("sloucher")
+    dm = await discord_http.start_private_message(int(member["id"]))
+    with nudge("monday", "posture-monday") as params:
+        monday = await discord_http.send_message(int(dm["id"]), params=params)
+    with nudge("tuesday", "posture-tuesday") as params:
+        tuesday = await discord_http.send_message(int(dm["id"]), params=params)
+    assert monday["id"] != tuesday["id"]
+    # Without enforce_nonce Discord creates the duplicate.
+    body = {"content": "again", "nonce": "posture-monday"}
+    status, duplicate = await post_message(double, http, dm["id"], body)
+    assert status == 200 and duplicate["id"] != monday["id"]
+    assert duplicate["nonce"] == "posture-monday"
+    assert len(double.dm_messages_to(member)) == 3
+    assert double.dm_messages_to(double.member_user) == []  # nobody else's DMs
+    assert not double.violations
+
+
+@pytest.mark.parametrize(
+    ("nonce", "code"),
+    [
+        ("x" * 26, "BASE_TYPE_MAX_LENGTH"),
+        (1.5, "BASE_TYPE_BAD_TYPE"),
+        (True, "BASE_TYPE_BAD_TYPE"),
+        (["a"], "BASE_TYPE_BAD_TYPE"),
+    ],
+)
+async def test_a_nonce_discord_does_not_take_is_50035(
+    double: DiscordDouble, http: aiohttp.ClientSession, nonce: Any, code: str
+) -> None:
+    channel = double.guild.channel_ids[0]
+    body = {"content": "hi", "nonce": nonce, "enforce_nonce": True}
+    status, answer = await post_message(double, http, channel, body)
+    assert status == 400
+    assert answer["code"] == 50035 and answer["message"] == "Invalid Form Body"
+    assert [e["code"] for e in answer["errors"]["nonce"]["_errors"]] == [code]
+    assert set(answer["errors"]) == {"nonce"}
+    assert kinds(double) == ["invalid_form_body"]
+    assert channel not in double.channel_messages  # nothing was created
+
+    status, sent = await post_message(double, http, channel, {**body, "nonce": "x" * 25})
+    assert status == 200 and sent["nonce"] == "x" * 25  # 25 characters is the limit
+
+
+async def test_enforce_nonce_must_be_a_bool(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    body = {"content": "hi", "nonce": "n", "enforce_nonce": "yes"}
+    status, answer = await post_message(double, http, double.guild.channel_ids[0], body)
+    assert status == 400 and answer["code"] == 50035
+    assert answer["errors"] == {
+        "enforce_nonce": {"_errors": [{"code": "BASE_TYPE_BOOLEAN", "message": "Must be a bool."}]}
+    }
+
+
+async def test_a_nonce_does_not_get_past_closed_dms(
+    double: DiscordDouble, discord_http: HTTPClient
+) -> None:
+    closed = double.make_user("private-nudgee", dms_closed=True)
+    dm = await discord_http.start_private_message(int(closed["id"]))
+    for _ in range(2):
+        with nudge("stand up", "posture-closed") as params, pytest.raises(discord.Forbidden) as e:
+            await discord_http.send_message(int(dm["id"]), params=params)
+        assert e.value.code == 50007
+    assert double.dm_messages_to(closed) == []
+    assert not double.violations
