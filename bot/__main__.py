@@ -46,8 +46,10 @@ def _load_knowledge(directory: Path) -> Knowledge:
 
 
 def _make_bot(
-    settings: Settings, knowledge: Knowledge, db: Database | None, *, sync: bool
+    settings: Settings, knowledge: Knowledge, db: Database | None, *, serve: bool
 ) -> Backbone:
+    """`serve`: this process serves members (`run`), so it syncs changed commands on
+    start and runs the nudge dispatcher; `sync` and `preview` only load the cogs."""
     from bot.client import Backbone  # late: `check` and `preview` need no Discord client
 
     # discord.py reads its REST base from this class attribute for every request,
@@ -57,14 +59,15 @@ def _make_bot(
         settings=settings,
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
         db=db,  # type: ignore[arg-type]  # None only for preview, where no cog touches storage
-        sync_on_start=sync,
+        sync_on_start=serve,
+        background_tasks=serve,
     )
 
 
 async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
     db = await Database.open(settings.database_path)
     try:
-        bot = _make_bot(settings, knowledge, db, sync=True)
+        bot = _make_bot(settings, knowledge, db, serve=True)
         async with bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -81,7 +84,7 @@ async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: 
 
     db = await Database.open(settings.database_path)
     try:
-        bot = _make_bot(settings, knowledge, db, sync=False)
+        bot = _make_bot(settings, knowledge, db, serve=False)
         async with bot:
             await bot.login(token.reveal())
             count = await sync_commands(bot.tree, db, bot.application_id, guild, force=True)
@@ -97,7 +100,7 @@ async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[
     from bot.client import EXTENSIONS
     from bot.cogs.help import command_listing
 
-    bot = _make_bot(settings, knowledge, None, sync=False)
+    bot = _make_bot(settings, knowledge, None, serve=False)
     for extension in EXTENSIONS:
         await bot.load_extension(extension)
     return command_listing(bot.tree)

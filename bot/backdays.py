@@ -139,6 +139,15 @@ class Backdays:
             await self.db.write(work)
         return len(members)
 
+    async def recompute_member(self, user_id: int) -> None:
+        """Recompute the member's streak in every server (after their timezone changed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            for guild_id in streak_store.member_guilds(conn, user_id):
+                self._recompute(conn, guild_id, user_id)
+
+        await self.db.write(work)
+
     async def leaderboard(
         self,
         guild_id: int,
@@ -173,23 +182,30 @@ class Backdays:
         return await self.db.read(lambda conn: settings_store.get_guild_settings(conn, guild_id))
 
     async def change_server_settings(
-        self, guild_id: int, *, timezone: str | None, weekly_target: int | None
+        self,
+        guild_id: int,
+        *,
+        timezone: str | None = None,
+        weekly_target: int | None = None,
+        **other: str | int | None,
     ) -> tuple[GuildSettings, GuildSettings]:
-        """Apply the given changes; stored streaks are recomputed when they depend on them."""
+        """Apply the given changes (None: leave as is; `other` may set a column to None
+        explicitly); stored streaks are recomputed when they depend on them."""
 
         def work(conn: sqlite3.Connection) -> tuple[GuildSettings, GuildSettings]:
             before = settings_store.get_guild_settings(conn, guild_id)
-            changes: dict[str, str | int | None] = {}
-            if timezone is not None and timezone != before.timezone:
-                changes["timezone"] = timezone
-            if weekly_target is not None and weekly_target != before.weekly_target:
-                changes["weekly_target"] = weekly_target
+            wanted: dict[str, str | int | None] = dict(other)
+            if timezone is not None:
+                wanted["timezone"] = timezone
+            if weekly_target is not None:
+                wanted["weekly_target"] = weekly_target
+            changes = {k: v for k, v in wanted.items() if getattr(before, k) != v}
             if not changes:
                 return before, before
             return before, settings_store.update_guild_settings(conn, guild_id, **changes)
 
         before, after = await self.db.write(work)
-        if after != before:
+        if (before.timezone, before.weekly_target) != (after.timezone, after.weekly_target):
             await self.recompute_guild(guild_id)
         return before, after
 

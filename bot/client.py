@@ -12,6 +12,7 @@ from bot.backdays import Backdays, Clock, utc_now
 from bot.config import DISCORD_API, Settings
 from bot.error_handler import BackboneTree
 from bot.knowledge.store import KnowledgeStore
+from bot.nudges import Nudges
 from bot.storage.database import Database
 from bot.sync import sync_commands
 
@@ -22,6 +23,7 @@ EXTENSIONS = (
     "bot.cogs.admin",
     "bot.cogs.help",
     "bot.cogs.streaks",
+    "bot.cogs.posture",
 )
 
 
@@ -46,6 +48,7 @@ class Backbone(commands.Bot):
         knowledge: KnowledgeStore,
         db: Database,
         sync_on_start: bool = True,
+        background_tasks: bool = True,
         clock: Clock = utc_now,
     ) -> None:
         super().__init__(
@@ -59,7 +62,12 @@ class Backbone(commands.Bot):
         self.knowledge = knowledge
         self.db = db
         self.backdays = Backdays(db, clock)
+        self.nudges = Nudges(
+            db, self.backdays, lambda: list(knowledge.current.base.posture_topics), clock
+        )
         self.sync_on_start = sync_on_start
+        self.background_tasks = background_tasks
+        """Whether cogs start their background loops (not for `sync` or `preview`)."""
 
     async def setup_hook(self) -> None:
         if self.settings.api_base_url != DISCORD_API:

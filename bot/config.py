@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DISCORD_API = "https://discord.com/api/v10"
+DEFAULT_GLOBAL_RATE_LIMIT = 50
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -75,6 +76,8 @@ class Settings:
     dev_guild_id: int | None
     api_base_url: str = DISCORD_API
     """Where Discord's REST API lives. Only tests change it, to a local Discord double."""
+    global_rate_limit: int = DEFAULT_GLOBAL_RATE_LIMIT
+    """Requests per second Discord allows this bot; nudges are paced under it."""
 
     @classmethod
     def load(
@@ -112,6 +115,13 @@ class Settings:
                 f"DISCORD_API_BASE_URL={api_base_url!r} is not an http(s) URL; "
                 "leave it unset to use Discord."
             )
+        rate_raw = get("DISCORD_GLOBAL_RATE_LIMIT", str(DEFAULT_GLOBAL_RATE_LIMIT))
+        global_rate_limit = int(rate_raw) if rate_raw.isdigit() else 0
+        if not 1 <= global_rate_limit <= 100_000:
+            problems.append(
+                f"DISCORD_GLOBAL_RATE_LIMIT={rate_raw!r} is not a whole number of requests per "
+                f"second from 1 up; Discord's default for bots is {DEFAULT_GLOBAL_RATE_LIMIT}."
+            )
         database_path = Path(get("DATABASE_PATH", "data/backbone.db"))
         if database_path.exists() and database_path.is_dir():
             problems.append(f"DATABASE_PATH={str(database_path)!r} is a directory; name a file.")
@@ -124,6 +134,7 @@ class Settings:
             log_level=log_level,
             dev_guild_id=dev_guild_id,
             api_base_url=api_base_url,
+            global_rate_limit=global_rate_limit,
         )
 
     def require_token(self) -> Secret:

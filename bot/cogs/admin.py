@@ -13,6 +13,8 @@ from discord.ext import commands
 from bot.discord_reply import NO_MENTIONS, send_reply
 from bot.knowledge.loader import KnowledgeBaseError
 from bot.knowledge.render import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply
+from bot.nudge_replies import when
+from bot.nudges import parse_member_time
 from bot.storage.settings import GuildSettings
 from bot.timezones import resolve_timezone, timezone_choices
 
@@ -35,21 +37,45 @@ def error_listing(lines: list[str], limit: int = DESCRIPTION_LIMIT) -> tuple[str
     return "```\n" + "\n".join(shown) + "\n```", False
 
 
-def settings_reply(before: GuildSettings, after: GuildSettings) -> Reply:
+_SHOWN = (
+    ("timezone", "Timezone"),
+    ("weekly_target", "Weekly target"),
+    ("nudge_channel_id", "Nudge channel"),
+    ("nudge_time", "Daily channel nudge"),
+    ("default_reminder_time", "Default reminder time"),
+)
+
+
+def _shown(settings: GuildSettings, name: str) -> str:
+    value = getattr(settings, name)
+    if name == "weekly_target":
+        return f"{value} back day(s) a week"
+    if name == "nudge_channel_id":
+        return "none" if value is None else f"<#{value}>"
+    if name == "nudge_time":
+        if value is None:
+            return "off"
+        where = "" if settings.nudge_channel_id else " (set nudge_channel to post it)"
+        return f"{value} ({settings.timezone}){where}"
+    return str(value)
+
+
+def settings_reply(before: GuildSettings, after: GuildSettings, next_channel_nudge: str) -> Reply:
     changed = [
-        f"{label}: {getattr(before, name)} → **{getattr(after, name)}**"
-        for name, label in (("timezone", "Timezone"), ("weekly_target", "Weekly target"))
+        f"{label}: {_shown(before, name)} → **{_shown(after, name)}**"
+        for name, label in _SHOWN
         if getattr(before, name) != getattr(after, name)
     ]
+    fields = [Field(label, _shown(after, name), inline=True) for name, label in _SHOWN]
+    if next_channel_nudge:
+        fields.append(Field("Next channel nudge", next_channel_nudge, inline=True))
     return Reply(
         embed=EmbedSpec(
             title="Server settings",
             description="\n".join(changed) if changed else "Nothing changed.",
-            fields=(
-                Field("Timezone", after.timezone, inline=True),
-                Field("Weekly target", f"{after.weekly_target} back day(s)", inline=True),
-            ),
-            footer="Change with /coach settings timezone:… weekly_target:…",
+            fields=tuple(fields),
+            footer="Change with /coach settings and any of its options; nudge_time:off stops "
+            "the channel nudge.",
         ),
         ephemeral=True,
     )
@@ -71,22 +97,40 @@ class AdminCog(commands.Cog):
     @app_commands.describe(
         timezone="IANA timezone for weeks and reminders, e.g. Europe/London",
         weekly_target="Back days a week that keep a streak alive (1-7)",
+        nudge_channel="Channel for the daily public nudge, and for members whose DMs are closed",
+        nudge_time="Local time of the daily channel nudge, e.g. 09:00 or 9am; 'off' to stop it",
+        default_reminder_time="Time members get if /posture on is given no time, e.g. 08:00",
     )
     async def settings(
         self,
         interaction: discord.Interaction[Backbone],
         timezone: app_commands.Range[str, 1, 64] | None = None,
         weekly_target: app_commands.Range[int, 1, 7] | None = None,
+        nudge_channel: discord.TextChannel | None = None,
+        nudge_time: app_commands.Range[str, 1, 20] | None = None,
+        default_reminder_time: app_commands.Range[str, 1, 20] | None = None,
     ) -> None:
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         zone = resolve_timezone(timezone) if timezone is not None else None
+        other: dict[str, str | int | None] = {}
+        if nudge_channel is not None:
+            other["nudge_channel_id"] = nudge_channel.id
+        if nudge_time is not None:
+            off = nudge_time.strip().lower() in {"off", "none", "stop"}
+            other["nudge_time"] = None if off else parse_member_time(nudge_time)
+        if default_reminder_time is not None:
+            other["default_reminder_time"] = parse_member_time(default_reminder_time)
         # Recomputing every member's streak after a change can take a moment.
         await interaction.response.defer(ephemeral=True, thinking=True)
         before, after = await self.bot.backdays.change_server_settings(
-            interaction.guild_id, timezone=zone, weekly_target=weekly_target
+            interaction.guild_id, timezone=zone, weekly_target=weekly_target, **other
         )
-        await send_reply(interaction, settings_reply(before, after))
+        next_nudge = await self.bot.nudges.configure_server(after)
+        await send_reply(
+            interaction,
+            settings_reply(before, after, "" if next_nudge is None else when(next_nudge)),
+        )
 
     @settings.autocomplete("timezone")
     async def settings_timezone(

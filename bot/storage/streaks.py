@@ -145,6 +145,12 @@ def guild_members(conn: sqlite3.Connection, guild_id: int) -> list[int]:
     return [row[0] for row in rows]
 
 
+def member_guilds(conn: sqlite3.Connection, user_id: int) -> list[int]:
+    """The servers where this member has a streak row."""
+    rows = conn.execute("SELECT guild_id FROM member_stats WHERE user_id = ?", (user_id,))
+    return [row[0] for row in rows]
+
+
 def _standing(row: sqlite3.Row) -> Standing:
     return Standing(row[0], row[1], row[2], row[3])
 

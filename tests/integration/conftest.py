@@ -25,6 +25,7 @@ async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
         db=db,
         sync_on_start=False,
+        background_tasks=False,
     )
     for extension in EXTENSIONS:
         await instance.load_extension(extension)
