@@ -90,6 +90,18 @@ def test_dev_guild_id_accepts_15_to_21_digits(guild: str) -> None:
     assert Settings.from_mapping({"DEV_GUILD_ID": guild}).dev_guild_id == int(guild)
 
 
+def test_global_rate_limit_defaults_to_discords_and_can_be_raised() -> None:
+    assert Settings.from_mapping({}).global_rate_limit == 50
+    assert Settings.from_mapping({"DISCORD_GLOBAL_RATE_LIMIT": " 500 "}).global_rate_limit == 500
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "fast", "1.5", "100001"])
+def test_bad_global_rate_limit_names_the_variable(rate: str) -> None:
+    (problem,) = config_problems({"DISCORD_GLOBAL_RATE_LIMIT": rate})
+    assert problem.startswith(f"DISCORD_GLOBAL_RATE_LIMIT={rate!r}")
+    assert "default for bots is 50" in problem
+
+
 def test_database_path_that_is_a_directory(tmp_path: Path) -> None:
     (problem,) = config_problems({"DATABASE_PATH": str(tmp_path)})
     assert problem.startswith("DATABASE_PATH=")
