@@ -110,32 +110,31 @@ class NudgeDispatcher:
     async def _member(self, user_id: int) -> None:
         try:
             claim = await self.nudges.claim(user_id)
+            if claim is None:
+                return
+            outcome: Outcome = "failed"
+            channel_id = claim.dm_channel_id
+            try:
+                outcome, channel_id = await self.deliver_member(claim)
+            except Exception:
+                log.exception("Could not deliver the nudge for member %s", user_id)
+            await self.nudges.finish(claim, outcome, channel_id)
         except Exception:
-            log.exception("Could not claim the nudge for member %s; retrying later", user_id)
+            # Claiming or recording failed: push the row back rather than spin on it.
+            log.exception("Could not handle the nudge for member %s; retrying later", user_id)
             await self.nudges.defer(user_id, RETRY_AFTER_ERROR)
-            return
-        if claim is None:
-            return
-        outcome: Outcome = "failed"
-        channel_id = claim.dm_channel_id
-        try:
-            outcome, channel_id = await self.deliver_member(claim)
-        except Exception:
-            log.exception("Could not deliver the nudge for member %s", user_id)
-        await self.nudges.finish(claim, outcome, channel_id)
 
     async def _server(self, guild_id: int) -> None:
         try:
             claim = await self.nudges.claim_server(guild_id)
+            if claim is None:
+                return
+            outcome = "failed"
+            try:
+                outcome = await self.deliver_server(claim)
+            except Exception:
+                log.exception("Could not post the channel nudge for server %s", guild_id)
+            await self.nudges.finish_server(claim, outcome)
         except Exception:
-            log.exception("Could not claim the channel nudge for server %s", guild_id)
+            log.exception("Could not handle the channel nudge for server %s", guild_id)
             await self.nudges.defer_server(guild_id, RETRY_AFTER_ERROR)
-            return
-        if claim is None:
-            return
-        outcome = "failed"
-        try:
-            outcome = await self.deliver_server(claim)
-        except Exception:
-            log.exception("Could not post the channel nudge for server %s", guild_id)
-        await self.nudges.finish_server(claim, outcome)
