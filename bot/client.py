@@ -24,6 +24,7 @@ EXTENSIONS = (
     "bot.cogs.help",
     "bot.cogs.streaks",
     "bot.cogs.posture",
+    "bot.cogs.privacy",
 )
 
 

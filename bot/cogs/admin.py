@@ -49,7 +49,7 @@ _SHOWN = (
 def _shown(settings: GuildSettings, name: str) -> str:
     value = getattr(settings, name)
     if name == "weekly_target":
-        return f"{value} back day(s) a week"
+        return f"{value} back day(s)"
     if name == "nudge_channel_id":
         return "none" if value is None else f"<#{value}>"
     if name == "nudge_time":
@@ -60,9 +60,18 @@ def _shown(settings: GuildSettings, name: str) -> str:
     return str(value)
 
 
+def _changed(settings: GuildSettings, name: str) -> str:
+    """A value as the "what changed" line shows it: bare numbers and names."""
+    return (
+        str(getattr(settings, name))
+        if name in ("timezone", "weekly_target")
+        else _shown(settings, name)
+    )
+
+
 def settings_reply(before: GuildSettings, after: GuildSettings, next_channel_nudge: str) -> Reply:
     changed = [
-        f"{label}: {_shown(before, name)} → **{_shown(after, name)}**"
+        f"{label}: {_changed(before, name)} → **{_changed(after, name)}**"
         for name, label in _SHOWN
         if getattr(before, name) != getattr(after, name)
     ]
