@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.backdays import Backdays, Clock, utc_now
 from bot.config import DISCORD_API, Settings
+from bot.discord_http import amortize_bucket_sweeps
 from bot.error_handler import BackboneTree
 from bot.knowledge.store import KnowledgeStore
 from bot.nudges import Nudges
@@ -59,6 +60,7 @@ class Backbone(commands.Bot):
             help_command=None,
             tree_cls=BackboneTree,
         )
+        amortize_bucket_sweeps(self.http)
         self.settings = settings
         self.knowledge = knowledge
         self.db = db
