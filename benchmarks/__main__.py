@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["knowledge", "streaks", "e2e"]
+BENCHMARKS = ["knowledge", "streaks", "e2e", "reminders"]
 
 
 def main(argv: list[str]) -> int:
