@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +18,10 @@ from bot.knowledge.store import Knowledge
 from tests.e2e.conftest import LaunchBot, Live
 from tests.e2e.discord_double import (
     EPHEMERAL,
+    MANAGE_GUILD,
     PRIVILEGED_INTENTS,
     DiscordDouble,
+    Json,
     check_commands,
 )
 from tests.e2e.helpers import NO_PINGS, assert_no_pings, assert_public_embed, embed_of, run
@@ -175,6 +178,44 @@ async def test_autocomplete_returns_valid_choices(
         assert choice["value"] in known
     if typed == "":
         assert choices, "an empty box should list something to pick"
+
+
+def autocompleted_options(commands: dict[str, Json]) -> list[tuple[str, str | None, str]]:
+    """(command, subcommand, option) for every option of the tree that autocompletes."""
+    found: list[tuple[str, str | None, str]] = []
+    for name, command in commands.items():
+        for option in command.get("options", []):
+            if option["type"] == 1:  # a subcommand: its own options
+                found += [
+                    (name, option["name"], sub["name"])
+                    for sub in option.get("options", [])
+                    if sub.get("autocomplete")
+                ]
+            elif option.get("autocomplete"):
+                found.append((name, None, option["name"]))
+    return found
+
+
+async def test_every_autocompleted_option_answers_with_at_most_25_valid_choices(
+    live: Live,
+) -> None:
+    options = autocompleted_options(live.double.registered())
+    assert ("posture", "on", "timezone") in options
+    assert ("coach", "settings", "timezone") in options
+    for command, subcommand, option in options:
+        for typed in ("", "a", "new yo", "zzzzzz", "x" * 100):
+            choices = await live.double.autocomplete(
+                command, option, typed, subcommand=subcommand, permissions=str(MANAGE_GUILD)
+            )
+            assert len(choices) <= 25, (command, option, typed)
+            for choice in choices:
+                assert 1 <= len(choice["name"]) <= 100
+                assert isinstance(choice["value"], str) and len(choice["value"]) <= 100
+            if typed == "":
+                assert choices, f"/{command} {option}: an empty box should list something"
+            if option == "timezone":
+                for choice in choices:
+                    ZoneInfo(choice["value"])  # every suggestion is a real IANA zone
 
 
 async def test_autocomplete_ranks_the_intended_entry_first(live: Live) -> None:
