@@ -22,13 +22,19 @@ def to_embed(spec: EmbedSpec) -> discord.Embed:
     return embed
 
 
-def reply_kwargs(reply: Reply) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": reply.ephemeral}
+def message_kwargs(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for a message sent to a channel (no interaction)."""
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.content:
         kwargs["content"] = reply.content
     if reply.embed is not None:
         kwargs["embed"] = to_embed(reply.embed)
     return kwargs
+
+
+def reply_kwargs(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for answering an interaction (which may be ephemeral)."""
+    return {**message_kwargs(reply), "ephemeral": reply.ephemeral}
 
 
 async def send_reply(interaction: discord.Interaction[Any], reply: Reply) -> None:

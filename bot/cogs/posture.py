@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_reply import NO_MENTIONS, reply_kwargs, send_reply, to_embed
+from bot.discord_reply import NO_MENTIONS, message_kwargs, send_reply, to_embed
 from bot.dispatcher import PACE_FRACTION, NudgeDispatcher, Pacer
 from bot.error_handler import answer_error
 from bot.nudge_replies import (
@@ -154,7 +154,8 @@ class PostureCog(commands.Cog):
             channel = await self.bot.create_dm(user)
             channel_id = channel.id
             await channel.send(
-                view=nudge_view(user.id, None), **reply_kwargs(welcome_dm(reminder, zone, next_at))
+                view=nudge_view(user.id, None),
+                **message_kwargs(welcome_dm(reminder, zone, next_at)),
             )
         except discord.HTTPException as error:
             if not _is_dm_refusal(error):

@@ -28,7 +28,11 @@ happened. Tests drive the bot with `await double.slash(...)`,
 `await double.autocomplete(...)` and `await double.click(message, custom_id)`, which send
 a real INTERACTION_CREATE down the gateway. Option values go in as Discord's client sends
 them: within choices, lengths and min/max values; a USER option takes a user payload (or
-id) and arrives as the id plus `data.resolved.users` and `.members`.
+id) and arrives as the id plus `data.resolved.users` and `.members`; a CHANNEL option
+takes a channel id of the invoking server and arrives with `data.resolved.channels`.
+`plant_message(channel_id, body, nonce=...)` stores a message as if an earlier bot
+process had sent it (a crash before it recorded the send); `dm_channel_of(user)` is the
+bot's DM channel with a user.
 
 This module is the facade: the double lives in the `tests.e2e.double` package, one module
 per concern, and every name tests and benchmarks import is re-exported here.
@@ -73,6 +77,7 @@ from tests.e2e.double.constants import (
     BUTTON_STYLES,
     BUTTONS_PER_ROW,
     CALLBACKS_FOR,
+    CHANNEL_OPTION,
     CHOICE_NAME_LIMIT,
     CHOICE_STRING_LIMIT,
     COMMAND_NAME,
@@ -135,6 +140,7 @@ __all__ = [
     "BUTTON_LABEL_LIMIT",
     "BUTTON_STYLES",
     "CALLBACKS_FOR",
+    "CHANNEL_OPTION",
     "CHOICE_NAME_LIMIT",
     "CHOICE_STRING_LIMIT",
     "COMMAND_NAME",

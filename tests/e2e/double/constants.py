@@ -53,6 +53,7 @@ COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 SUBCOMMAND, SUBCOMMAND_GROUP = 1, 2
 OPTION_TYPES = range(1, 12)
 USER_OPTION = 6
+CHANNEL_OPTION = 7
 VALUE_OPTION_TYPES = {3, 4, 10}  # the ones that can have choices / autocomplete
 MAX_COMMANDS = {1: 100, 2: 15, 3: 15}
 

@@ -17,6 +17,7 @@ from .constants import (
     AUTOCOMPLETE,
     BOT_PERMISSIONS,
     BUTTON,
+    CHANNEL_OPTION,
     EPHEMERAL,
     EVERYDAY_MEMBER_PERMISSIONS,
     LINK_STYLE,
@@ -80,6 +81,11 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
                         )
                         del member["user"], member["deaf"], member["mute"]
                         resolved.setdefault("members", {})[user["id"]] = member
+            elif kind == CHANNEL_OPTION:
+                channel = self._option_channel(opt, value, where, guild)
+                item["value"] = channel["id"]
+                if focused is None:
+                    resolved.setdefault("channels", {})[channel["id"]] = channel
             else:
                 item["value"] = self._option_value(opt, value, where)
             out.append(item)
@@ -95,6 +101,25 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
             except (KeyError, TypeError, ValueError):
                 raise LookupError(f"{where}: option {name!r}: no user {value!r}") from None
         return user
+
+    def _option_channel(self, opt: Json, value: Any, where: str, guild: GuildSpec | None) -> Json:
+        """A CHANNEL option's value (a channel id of the invoking guild), resolved the way
+        Discord resolves it: the partial channel with the invoker's permissions in it."""
+        name = opt["name"]
+        try:
+            cid = int(value["id"]) if isinstance(value, dict) else int(value)
+        except (KeyError, TypeError, ValueError):
+            raise TypeError(f"{where}: option {name!r} takes a channel id") from None
+        if guild is None or cid not in guild.channel_ids:
+            raise LookupError(f"{where}: option {name!r}: no channel {cid} in this server")
+        channel = self._channel_payload(guild, guild.channel_ids.index(cid), with_guild=True)
+        allowed = opt.get("channel_types")
+        if allowed and channel["type"] not in allowed:
+            raise ValueError(
+                f"{where}: Discord's client only offers channels of types {allowed} for {name}"
+            )
+        channel["permissions"] = str(EVERYDAY_MEMBER_PERMISSIONS)
+        return channel
 
     @staticmethod
     def _option_value(opt: Json, value: Any, where: str) -> Any:

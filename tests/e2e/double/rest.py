@@ -193,6 +193,40 @@ class RestMixin(MessagesMixin):
             self._nonces[key] = (self.clock(), int(message["id"]))
         return message
 
+    def plant_message(
+        self, channel_id: int, body: Json, *, nonce: str | int | None = None, age: float = 0.0
+    ) -> Json:
+        """A message the bot "sent" `age` seconds ago without the double seeing the request,
+        as if a previous bot process created it and then crashed before recording it.
+
+        It is stored like any message the bot created (and, with `nonce`, remembered for
+        `enforce_nonce`), but no request is recorded for it.
+        """
+        guild_channels = {c for g in self.guilds for c in g.channel_ids}
+        if channel_id not in guild_channels and channel_id not in self.dm_channels:
+            raise LookupError(f"no channel {channel_id}")
+        message = self._message_object(body, channel_id=channel_id, files=[])
+        if nonce is not None:
+            message["nonce"] = nonce
+        if channel_id not in self.dm_channels:
+            message["guild_id"] = str(
+                next(g.id for g in self.guilds if channel_id in g.channel_ids)
+            )
+        self.channel_messages.setdefault(channel_id, []).append(message)
+        self._remember(message)
+        if nonce is not None:
+            self._nonces[(int(self.bot_user["id"]), str(nonce))] = (
+                self.clock() - age,
+                int(message["id"]),
+            )
+        self._notify()
+        return message
+
+    def dm_channel_of(self, user: Json | int | str) -> int | None:
+        """The id of the bot's DM channel with `user`, if one was created."""
+        uid = int(user["id"]) if isinstance(user, dict) else int(user)
+        return next((cid for cid, rid in self.dm_channels.items() if rid == uid), None)
+
     def _enforced_nonce(self, key: tuple[int, str]) -> Json | None:
         """The message this author created with this nonce within `nonce_window`, if any.
 
