@@ -10,10 +10,19 @@ up to a millisecond, which is what set the tail latency of the streak commands.
 Because the thread runs one unit at a time, a unit is never interleaved with another:
 `write` is BEGIN IMMEDIATE .. COMMIT with nothing else in between, and the statements of
 a `read` see one consistent state without a transaction of their own.
+
+Checkpoints (copying the WAL back into the database file, with an fsync) would
+otherwise run inside whichever commit crossed SQLite's threshold, stalling every
+command queued behind it. Automatic checkpoints are off on the main connection; a
+second connection, in its own thread, runs a PASSIVE checkpoint every
+`CHECKPOINT_INTERVAL`, which never blocks the main connection's readers or writer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -23,15 +32,20 @@ import aiosqlite
 
 from bot.storage.migrations import migrate
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_INTERVAL = 2.0  # seconds
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, checkpointer: aiosqlite.Connection) -> None:
         self.conn = conn
         """The aiosqlite connection, for start-up work (migrations) and tests."""
+        self._checkpointer = checkpointer
+        self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoints")
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -46,14 +60,33 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see the module docstring
             await migrate(conn)
+            checkpointer = await aiosqlite.connect(path, isolation_level=None)
         except BaseException:
             await conn.close()
             raise
-        return cls(conn)
+        await checkpointer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return cls(conn, checkpointer)
 
     async def close(self) -> None:
+        self._checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._checkpoints
         await self.conn.close()
+        await self._checkpointer.close()
+
+    async def checkpoint(self) -> None:
+        """Copy committed WAL frames into the database file, without blocking anyone."""
+        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error:
+                log.warning("WAL checkpoint failed; trying again later", exc_info=True)
 
     async def read(self, work: Work[T]) -> T:
         """Run `work` in the database thread, in one hop."""

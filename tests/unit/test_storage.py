@@ -61,6 +61,28 @@ async def test_a_failed_write_rolls_back_and_the_next_one_works(tmp_path: Path) 
         await db.close()
 
 
+async def test_checkpoints_run_off_the_main_connection(tmp_path: Path) -> None:
+    path = tmp_path / "backbone.db"
+    db = await Database.open(path)
+    try:
+        assert (
+            await db.read(lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
+        )
+        for n in range(50):
+            await db.write(lambda conn, n=n: set_state(conn, f"k{n}", "v" * 1000))
+        wal = path.with_name(path.name + "-wal")
+        assert wal.stat().st_size > 0
+        size_before = path.stat().st_size
+        await db.checkpoint()
+        assert path.stat().st_size > size_before  # the frames reached the database file
+        with sqlite3.connect(path) as other:
+            busy, frames, done = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, frames) == (0, done)  # nothing left to copy
+        assert await db.read(lambda conn: get_state(conn, "k49")) == "v" * 1000
+    finally:
+        await db.close()
+
+
 async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "backbone.db"
     async with aiosqlite.connect(path) as raw:
