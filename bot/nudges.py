@@ -59,6 +59,16 @@ def parse_member_time(text: str) -> str:
         raise UserFacingError(str(error)) from None
 
 
+def _next_slot(reminder: Reminder, zone: ZoneInfo, after: datetime) -> Reminder:
+    """The reminder moved on to its first regular slot after `after` (a pending snooze
+    stays, and is still due first if it is sooner)."""
+    days: Days = reminder.days  # type: ignore[assignment]
+    slot_at = _seconds(next_due(parse_time(reminder.local_time), zone, days, after))
+    snooze_at = reminder.snooze_at
+    due_at = slot_at if snooze_at is None else min(slot_at, snooze_at)
+    return replace(reminder, slot_at=slot_at, due_at=due_at)
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """One nudge to send now."""
@@ -303,12 +313,9 @@ class Nudges:
         slot = _instant(reminder.slot_at)
         day = nudge_day(slot, at, zone).isoformat()
         existing = store.get_delivery(conn, user_id, day)
-        days: Days = reminder.days  # type: ignore[assignment]
 
         def advance(after: datetime) -> None:
-            slot_at = _seconds(next_due(at, zone, days, after))
-            due_at = slot_at if snooze_at is None else min(slot_at, snooze_at)
-            store.save_reminder(conn, replace(reminder, slot_at=slot_at, due_at=due_at))
+            store.save_reminder(conn, _next_slot(reminder, zone, after))
 
         if existing is not None:
             recent = now - _instant(existing.attempted_at) < NONCE_WINDOW
@@ -346,12 +353,7 @@ class Nudges:
                 reminder = replace(reminder, dm_refused_at=now)
             if claim.kind == "slot" and reminder.slot_at == claim.due_at:
                 zone = ZoneInfo(store.reminder_zone(conn, claim.user_id))
-                days: Days = reminder.days  # type: ignore[assignment]
-                slot_at = _seconds(
-                    next_due(parse_time(reminder.local_time), zone, days, _instant(claim.due_at))
-                )
-                due_at = slot_at if reminder.snooze_at is None else min(slot_at, reminder.snooze_at)
-                reminder = replace(reminder, slot_at=slot_at, due_at=due_at)
+                reminder = _next_slot(reminder, zone, _instant(claim.due_at))
             store.save_reminder(conn, reminder)
 
         await self.db.write(work)
