@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import load_average, percentiles, print_table, write_results
-from tests.e2e.conftest import BotProcess
-from tests.e2e.discord_double import DiscordDouble
+from discord_double import DiscordDouble
+from discord_double.process import BotProcess
 
 FLOOR_SCRIPT = Path(__file__).resolve().parent / "e2e_floor_bot.py"
 

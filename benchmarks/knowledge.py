@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 
 from benchmarks.common import load_average, percentiles, print_table, time_calls, write_results
-from bot.knowledge.answers import ASK_MAX_LENGTH, ask_reply
-from bot.knowledge.index import build_index
-from bot.knowledge.store import Knowledge
-from bot.knowledge.text import normalize, words
+from bot.core.text import normalize, words
+from bot.features.knowledge.answers import ASK_MAX_LENGTH, ask_reply
+from bot.features.knowledge.index import build_index
+from bot.features.knowledge.store import Knowledge
 
 SEED = 42
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -978,7 +978,7 @@ def _counts(knowledge: Knowledge) -> dict[str, int | None]:
     base, index = knowledge.base, knowledge.index
 
     def size(obj: object, attribute: str) -> int | None:
-        # Internals of bot.knowledge.search, reported for context only; None if renamed.
+        # Internals of bot.features.knowledge.search, reported for context only; None if renamed.
         value = getattr(obj, attribute, None)
         return len(value) if isinstance(value, list | dict) else None
 

@@ -51,8 +51,8 @@ from benchmarks.common import (
     print_table,
     write_results,
 )
-from bot.storage.database import Database
-from bot.storage.reminders import due_reminders, next_due_at
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.posture import due_reminders, next_due_at
 
 TARGET_MS = 5.0
 BATCH = 500
@@ -605,8 +605,8 @@ def delivery_figures(
 
 async def run_delivery(workdir: Path, members: int) -> dict[str, Any]:
     # Imported here: the e2e harness (and pytest with it) only matters for this part.
-    from tests.e2e.conftest import BotProcess, assert_clean_shutdown
-    from tests.e2e.discord_double import DiscordDouble
+    from discord_double import DiscordDouble
+    from discord_double.process import BotProcess, assert_clean_shutdown
 
     async with DiscordDouble(global_rate_limit=DELIVERY_RATE) as double:
         channels = seed_double(double, members)

@@ -23,10 +23,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from benchmarks.common import percentiles, pin_to_one_core, print_table, write_results
-from bot.backdays import Backdays
-from bot.storage.database import Database
-from bot.storage.streaks import Standing
-from bot.streaks import streak_expires_at, streak_stats
+from bot.features.streaks.rules import streak_expires_at, streak_stats
+from bot.features.streaks.service import Backdays
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.streaks import Standing
 
 GUILD = 1
 TARGET_MS = 5.0

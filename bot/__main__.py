@@ -15,19 +15,19 @@ import aiohttp
 import discord
 
 from bot.config import ConfigError, Secret, Settings
-from bot.knowledge.loader import KnowledgeBaseError
-from bot.knowledge.render import to_text
-from bot.knowledge.store import Knowledge, KnowledgeStore
-from bot.logging_setup import setup_logging
-from bot.storage.database import Database
-from bot.storage.migrations import DatabaseTooNewError
+from bot.features.knowledge.loader import KnowledgeBaseError
+from bot.features.knowledge.render import to_text
+from bot.features.knowledge.store import Knowledge, KnowledgeStore
+from bot.runtime.logs import setup_logging
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 if TYPE_CHECKING:
-    from bot.client import Backbone
+    from bot.app import Backbone
 
 
 def _fail(message: str) -> int:
@@ -50,7 +50,7 @@ def _make_bot(
 ) -> Backbone:
     """`serve`: this process serves members (`run`), so it syncs changed commands on
     start and runs the nudge dispatcher; `sync` and `preview` only load the cogs."""
-    from bot.client import Backbone  # late: `check` and `preview` need no Discord client
+    from bot.app import Backbone  # late: `check` and `preview` need no Discord client
 
     # discord.py reads its REST base from this class attribute for every request,
     # interaction callbacks included; `Backbone.setup_hook` moves the gateway with it.
@@ -80,7 +80,7 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
 
 
 async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
-    from bot.sync import sync_commands
+    from bot.runtime.sync import sync_commands
 
     db = await Database.open(settings.database_path)
     try:
@@ -97,8 +97,8 @@ async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: 
 
 async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[str, str]]:
     """Load the cogs without connecting, to list the real command tree."""
-    from bot.client import EXTENSIONS
-    from bot.cogs.help import command_listing
+    from bot.app import EXTENSIONS
+    from bot.features.help.cog import command_listing
 
     bot = _make_bot(settings, knowledge, None, serve=False)
     for extension in EXTENSIONS:
@@ -140,7 +140,7 @@ def cmd_check(settings: Settings) -> int:
 
 
 def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
-    from bot.preview import PreviewError, preview
+    from bot.features.knowledge.preview import PreviewError, preview
 
     knowledge = _load_knowledge(settings.knowledge_dir)
     listing = asyncio.run(_help_listing(settings, knowledge))

@@ -1,14 +1,18 @@
-"""Shared fixtures: the shipped knowledge base and a writer for throwaway YAML trees."""
+"""Shared fixtures: the shipped knowledge base, a writer for throwaway YAML trees, and a
+real Backbone instance with every feature loaded and a real SQLite file, but no network."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.knowledge.store import Knowledge
+from bot.app import EXTENSIONS, Backbone
+from bot.config import Settings
+from bot.features.knowledge.store import Knowledge, KnowledgeStore
+from bot.storage.sqlite.connection import Database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = REPO_ROOT / "knowledge"
@@ -60,3 +64,25 @@ exercises:
     feel_it: Mid-back.
     source: [coach]
 """
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
+    settings = Settings.from_mapping(
+        {"DATABASE_PATH": str(tmp_path / "backbone.db"), "KNOWLEDGE_DIR": str(SHIPPED_KNOWLEDGE)}
+    )
+    db = await Database.open(settings.database_path)
+    instance = Backbone(
+        settings=settings,
+        knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
+        db=db,
+        sync_on_start=False,
+        background_tasks=False,
+    )
+    for extension in EXTENSIONS:
+        await instance.load_extension(extension)
+    try:
+        yield instance
+    finally:
+        await instance.close()
+        await db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.discord_double import DiscordDouble, InteractionReply, Json
+from discord_double import DiscordDouble, InteractionReply, Json
 
 NO_PINGS: dict[str, list[str]] = {"parse": []}
 

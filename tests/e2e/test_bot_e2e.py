@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.knowledge.render import NOT_MEDICAL_ADVICE
-from bot.knowledge.store import Knowledge
-from tests.e2e.conftest import LaunchBot, Live
-from tests.e2e.discord_double import (
+from bot.features.knowledge.render import NOT_MEDICAL_ADVICE
+from bot.features.knowledge.store import Knowledge
+from discord_double import (
     EPHEMERAL,
     MANAGE_GUILD,
     PRIVILEGED_INTENTS,
@@ -24,6 +23,7 @@ from tests.e2e.discord_double import (
     Json,
     check_commands,
 )
+from tests.e2e.conftest import LaunchBot, Live
 from tests.e2e.helpers import NO_PINGS, assert_no_pings, assert_public_embed, embed_of, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from discord.http import HTTPClient, Route, handle_message_parameters
 
-from tests.e2e.discord_double import EPHEMERAL, DiscordDouble, InteractionHandle
+from discord_double import EPHEMERAL, DiscordDouble, InteractionHandle
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

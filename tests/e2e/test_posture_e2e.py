@@ -28,9 +28,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from bot.knowledge.store import Knowledge
-from tests.e2e.conftest import BotProcess, Live, live_bot
-from tests.e2e.discord_double import (
+from bot.features.knowledge.store import Knowledge
+from discord_double import (
     EPHEMERAL,
     MANAGE_GUILD,
     DiscordDouble,
@@ -40,6 +39,8 @@ from tests.e2e.discord_double import (
     check_components,
     custom_ids,
 )
+from discord_double.process import BotProcess
+from tests.e2e.conftest import Live, live_bot
 from tests.e2e.helpers import NO_PINGS, assert_no_pings, embed_of, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

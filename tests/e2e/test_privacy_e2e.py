@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from discord_double import InteractionReply, Json
 from tests.e2e.conftest import Live, live_bot
-from tests.e2e.discord_double import InteractionReply, Json
 from tests.e2e.helpers import assert_no_pings, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from tests.e2e.conftest import LaunchBot, Live, live_bot
-from tests.e2e.discord_double import (
+from discord_double import (
     EPHEMERAL,
     MANAGE_GUILD,
     DiscordDouble,
@@ -30,6 +29,7 @@ from tests.e2e.discord_double import (
     Json,
     check_components,
 )
+from tests.e2e.conftest import LaunchBot, Live, live_bot
 from tests.e2e.helpers import NO_PINGS, assert_no_pings, embed_of, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -1,0 +1,95 @@
+"""The Bot subclass: holds the dependencies `main()` opened and loads the cogs."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import DISCORD_API, Settings
+from bot.features.knowledge.store import KnowledgeStore
+from bot.features.posture.service import Nudges
+from bot.features.streaks.service import Backdays, Clock, utc_now
+from bot.runtime.errors import BackboneTree
+from bot.runtime.http import amortize_bucket_sweeps
+from bot.runtime.sync import sync_commands
+from bot.storage.sqlite.connection import Database
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.features.knowledge.cog",
+    "bot.features.coach.cog",
+    "bot.features.help.cog",
+    "bot.features.streaks.cog",
+    "bot.features.posture.cog",
+    "bot.features.privacy.cog",
+)
+
+
+def bot_intents() -> discord.Intents:
+    """Slash commands need only the guilds intent; nothing privileged."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+# Backbone never joins voice, so discord.py's "voice will NOT be supported" warnings
+# at every start would only be noise.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
+class Backbone(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        knowledge: KnowledgeStore,
+        db: Database,
+        sync_on_start: bool = True,
+        background_tasks: bool = True,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=BackboneTree,
+        )
+        amortize_bucket_sweeps(self.http)
+        self.settings = settings
+        self.knowledge = knowledge
+        self.db = db
+        self.streaks = Backdays(db, clock)
+        self.posture = Nudges(
+            db, self.streaks, lambda: list(knowledge.current.base.posture_topics), clock
+        )
+        self.sync_on_start = sync_on_start
+        self.background_tasks = background_tasks
+        """Whether cogs start their background loops (not for `sync` or `preview`)."""
+
+    async def setup_hook(self) -> None:
+        if self.settings.api_base_url != DISCORD_API:
+            # discord.py's unsharded client dials its built-in gateway address without
+            # asking the API. With another API base (the tests' local Discord double),
+            # ask that API where its gateway is, so nothing connects to Discord itself.
+            _shards, url, _limits = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        log.info("Knowledge base: %s", self.knowledge.current.base.counts())
+        if self.sync_on_start:
+            await sync_commands(
+                self.tree,
+                self.db,
+                self.application_id,
+                self.settings.dev_guild_id,
+                force=False,
+            )
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s in %d servers", self.user, len(self.guilds))

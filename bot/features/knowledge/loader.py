@@ -1,0 +1,379 @@
+"""Read `knowledge/**/*.yaml`, validate it, and report every error as `path:line: message`.
+
+YAML is parsed with PyYAML's safe loader in two steps: `compose` keeps the node tree
+(with line numbers), then the same nodes are constructed into plain Python data for
+pydantic. A validation error's location (`exercises.3.cues.1`) is walked back through
+the node tree to the line a coach has to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.core.text import normalize
+from bot.features.knowledge.model import KnowledgeBase, Origin
+from bot.features.knowledge.schema import (
+    Exercise,
+    KnowledgeFile,
+    Overview,
+    PostureTopic,
+    Situation,
+    Source,
+)
+
+_ALL_FIELDS: frozenset[str] = frozenset(
+    name
+    for model in (KnowledgeFile, Source, Exercise, Situation, Overview, PostureTopic)
+    for name in model.model_fields
+) | frozenset({"mistake", "fix"})
+
+# libyaml's C parser is about twenty times faster; both are the *safe* loader, which
+# builds only plain data (no `!!python/...` tags) and keeps line marks on every node.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SECTION_KIND = {
+    "exercises": "exercise",
+    "situations": "situation",
+    "posture_topics": "posture",
+    "sources": "source",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeError:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base did not validate; `errors` lists every problem found."""
+
+    def __init__(self, errors: Sequence[KnowledgeError]) -> None:
+        self.errors = list(errors)
+        super().__init__(f"{len(self.errors)} error(s) in the knowledge base")
+
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+
+@dataclass(frozen=True, slots=True)
+class _ParsedFile:
+    path: str
+    root: yaml.Node
+    content: KnowledgeFile
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _node_at(root: yaml.Node, loc: Iterable[int | str]) -> yaml.Node:
+    """The deepest node along `loc`; a missing key resolves to its parent mapping.
+
+    For the last element of `loc` the *key* node is returned, so an unknown key
+    points at the key's own line.
+    """
+    node = root
+    parts = list(loc)
+    for index, part in enumerate(parts):
+        is_last = index == len(parts) - 1
+        if isinstance(node, yaml.MappingNode):
+            # Last match wins, as in YAML merges (`<<: *base` then an override).
+            for key_node, value_node in reversed(node.value):
+                if key_node.value == part:
+                    node = key_node if is_last else value_node
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _describe(error: Any) -> str:
+    """Pydantic's message, reworded where a coach would not know what it means."""
+    loc = error["loc"]
+    key = loc[-1] if loc else ""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(str(key), _ALL_FIELDS, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown key '{key}'{suggestion}"
+    if kind == "missing":
+        return f"missing required key '{key}'"
+    where = ".".join(str(p) for p in loc)
+    if kind == "string_pattern_mismatch":
+        return f"{where}: ids are lowercase words joined by hyphens, e.g. 'barbell-row'"
+    return f"{where}: {error['msg']}"
+
+
+def _check_duplicate_keys(
+    path: str, node: yaml.Node, errors: list[KnowledgeError], seen_nodes: set[int] | None = None
+) -> None:
+    """Report keys written twice in one mapping (PyYAML silently keeps the last).
+
+    Runs on the composed tree before construction flattens `<<` merges, and visits
+    each node once, so aliases (even recursive ones) cost nothing extra.
+    """
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.value in seen:
+                errors.append(
+                    KnowledgeError(
+                        path,
+                        _line(key_node),
+                        f"duplicate key '{key_node.value}' (first on line {seen[key_node.value]})",
+                    )
+                )
+            else:
+                seen[key_node.value] = _line(key_node)
+            _check_duplicate_keys(path, value_node, errors, seen_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _check_duplicate_keys(path, child, errors, seen_nodes)
+
+
+def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
+    shown = _display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(KnowledgeError(shown, 1, f"cannot read file: {exc}"))
+        return None
+    loader = _SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            errors.append(KnowledgeError(shown, 1, "file is empty"))
+            return None
+        before = len(errors)
+        _check_duplicate_keys(shown, root, errors)
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        source_lines = text.splitlines()
+        if 0 < line <= len(source_lines) and "\t" in source_lines[line - 1]:
+            problem += " (this line contains a tab: indent with spaces)"
+        errors.append(KnowledgeError(shown, line, f"YAML syntax error: {problem}"))
+        return None
+    except yaml.YAMLError as exc:
+        errors.append(KnowledgeError(shown, 1, f"YAML error: {exc}"))
+        return None
+    except RecursionError:
+        errors.append(KnowledgeError(shown, 1, "an alias refers to itself (recursive YAML)"))
+        return None
+    finally:
+        loader.dispose()
+
+    if not isinstance(data, dict):
+        errors.append(
+            KnowledgeError(
+                shown,
+                _line(root),
+                "top level must be a mapping with sections such as 'exercises:'",
+            )
+        )
+        return None
+    try:
+        content = KnowledgeFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            line = _line(_node_at(root, error["loc"]))
+            errors.append(KnowledgeError(shown, line, _describe(error)))
+        return None
+    if len(errors) > before:
+        return None
+    return _ParsedFile(shown, root, content)
+
+
+def _entry_origin(parsed: _ParsedFile, section: str, index: int) -> Origin:
+    return Origin(parsed.path, _line(_node_at(parsed.root, [section, index, "id"])))
+
+
+def _merge(parsed_files: list[_ParsedFile], errors: list[KnowledgeError]) -> KnowledgeBase:
+    tables: dict[str, dict[str, Any]] = {section: {} for section in _SECTION_KIND}
+    origins: dict[str, Origin] = {}
+    overview: Overview | None = None
+    overview_origin: Origin | None = None
+
+    for parsed in parsed_files:
+        if parsed.content.overview is not None:
+            here = Origin(parsed.path, _line(_node_at(parsed.root, ["overview"])))
+            if overview_origin is not None:
+                errors.append(
+                    KnowledgeError(
+                        here.path, here.line, f"a second 'overview' (first at {overview_origin})"
+                    )
+                )
+            else:
+                overview, overview_origin = parsed.content.overview, here
+        for section, kind in _SECTION_KIND.items():
+            entries: list[BaseModel] = getattr(parsed.content, section)
+            for index, entry in enumerate(entries):
+                entry_id: str = getattr(entry, "id")  # noqa: B009 - every section has ids
+                origin = _entry_origin(parsed, section, index)
+                key = f"{kind}:{entry_id}"
+                if key in origins:
+                    errors.append(
+                        KnowledgeError(
+                            origin.path,
+                            origin.line,
+                            f"duplicate {kind} id '{entry_id}' (first at {origins[key]})",
+                        )
+                    )
+                    continue
+                origins[key] = origin
+                tables[section][entry_id] = entry
+    if overview_origin is not None:
+        origins["overview:overview"] = overview_origin
+    return KnowledgeBase(
+        sources=tables["sources"],
+        overview=overview,
+        exercises=tables["exercises"],
+        situations=tables["situations"],
+        posture_topics=tables["posture_topics"],
+        origins=origins,
+    )
+
+
+def _check_names(
+    kind: str,
+    entries: dict[str, Exercise] | dict[str, Situation],
+    kb: KnowledgeBase,
+    errors: list[KnowledgeError],
+) -> None:
+    """Names and aliases must identify one entry each, once normalised ("Pull-up" == "pullup")."""
+    owner: dict[str, str] = {}
+    for entry_id, entry in entries.items():
+        origin = kb.origins[f"{kind}:{entry_id}"]
+        name = entry.name if isinstance(entry, Exercise) else entry.title
+        for label in [entry_id, name, *entry.aliases]:
+            key = normalize(label)
+            if not key:
+                errors.append(
+                    KnowledgeError(origin.path, origin.line, f"'{label}' has no letters or digits")
+                )
+                continue
+            other = owner.setdefault(key, entry_id)
+            if other != entry_id:
+                errors.append(
+                    KnowledgeError(
+                        origin.path,
+                        origin.line,
+                        f"{kind} '{entry_id}': name or alias '{label}' is already used by "
+                        f"'{other}'",
+                    )
+                )
+
+
+def _check_references(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
+    def check_sources(key: str, refs: list[str]) -> None:
+        for ref in refs:
+            if ref not in kb.sources:
+                origin = kb.origins[key]
+                known = ", ".join(sorted(kb.sources)) or "none defined"
+                errors.append(
+                    KnowledgeError(
+                        origin.path, origin.line, f"unknown source '{ref}' (known: {known})"
+                    )
+                )
+
+    for entry_id, exercise in kb.exercises.items():
+        check_sources(f"exercise:{entry_id}", exercise.source)
+    for entry_id, situation in kb.situations.items():
+        check_sources(f"situation:{entry_id}", situation.source)
+        for ref in situation.related_exercises:
+            if ref not in kb.exercises:
+                origin = kb.origins[f"situation:{entry_id}"]
+                hint = difflib.get_close_matches(ref, list(kb.exercises), n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                errors.append(
+                    KnowledgeError(
+                        origin.path,
+                        origin.line,
+                        f"situation '{entry_id}': related exercise '{ref}' does not exist"
+                        f"{suggestion}",
+                    )
+                )
+    for entry_id, topic in kb.posture_topics.items():
+        check_sources(f"posture:{entry_id}", topic.source)
+    if kb.overview is not None:
+        check_sources("overview:overview", kb.overview.source)
+
+
+def _check_rendering(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
+    """Every entry must render inside Discord's embed limits."""
+    from bot.features.knowledge import (
+        render,  # render imports the model; import here avoids a cycle
+    )
+
+    checks: list[tuple[str, render.EmbedSpec]] = []
+    checks += [(f"exercise:{i}", render.exercise_embed(kb, e)) for i, e in kb.exercises.items()]
+    checks += [(f"situation:{i}", render.situation_embed(kb, s)) for i, s in kb.situations.items()]
+    if kb.overview is not None:
+        checks.append(("overview:overview", render.overview_embed(kb, kb.overview)))
+    for key, spec in checks:
+        for problem in spec.limit_problems():
+            origin = kb.origins[key]
+            errors.append(KnowledgeError(origin.path, origin.line, f"{key}: {problem}"))
+
+
+def knowledge_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load and validate every YAML file under `directory`, or raise `KnowledgeBaseError`."""
+    errors: list[KnowledgeError] = []
+    shown_dir = _display_path(directory)
+    if not directory.is_dir():
+        raise KnowledgeBaseError(
+            [KnowledgeError(shown_dir, 0, "knowledge directory does not exist (KNOWLEDGE_DIR)")]
+        )
+    files = knowledge_files(directory)
+    if not files:
+        raise KnowledgeBaseError([KnowledgeError(shown_dir, 0, "no .yaml files found")])
+
+    parsed = [p for p in (_parse_file(f, errors) for f in files) if p is not None]
+    kb = _merge(parsed, errors)
+    _check_names("exercise", kb.exercises, kb, errors)
+    _check_names("situation", kb.situations, kb, errors)
+    _check_references(kb, errors)
+    if kb.situations and kb.overview is None:
+        errors.append(
+            KnowledgeError(shown_dir, 0, "situations are defined but no 'overview:' section is")
+        )
+    if not errors:
+        _check_rendering(kb, errors)
+    if errors:
+        raise KnowledgeBaseError(sorted(errors, key=lambda e: (e.path, e.line)))
+    return kb

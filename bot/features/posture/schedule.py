@@ -1,0 +1,197 @@
+"""Daily posture nudges: pure schedule arithmetic, no Discord, no SQL and no clock.
+
+A member who opts in picks a local wall-clock time, an IANA zone and either "every day"
+or "weekdays" (Monday to Friday in their own calendar). Each due local date has one
+*slot*: the UTC instant its wall time happens, and the member gets at most one nudge
+per slot, so at most one per local day.
+
+Daylight saving changes are resolved like this:
+
+- A time skipped when clocks go forward (02:30 on a day that jumps from 02:00 to 03:00)
+  fires at the end of the gap, the first instant that exists after it (03:00). Gaps are
+  found by reading the wall time back from UTC, and the end is the instant the UTC
+  offset changes, so 30-minute changes (Australia/Lord_Howe) and gaps not on the hour
+  work too.
+- A time repeated when clocks go back (01:30 on a day that goes from 02:00 back to 01:00)
+  fires once, at its first occurrence (`fold=0`).
+
+A nudge that is late because the bot was down still goes out if it is less than
+`LATE_LIMIT` late; otherwise it is skipped and the schedule moves on to the next slot.
+
+Nudge topics rotate without repeats: each member walks their own stable shuffle of the
+knowledge base's posture topics, and a new cycle starts once they have seen them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.features.streaks.rules import local_date
+
+Days = Literal["every day", "weekdays"]
+DAYS_CHOICES: tuple[Days, ...] = ("every day", "weekdays")
+
+LATE_LIMIT = timedelta(hours=2)
+"""A nudge this late or later (after downtime) is skipped rather than sent."""
+SNOOZE = timedelta(hours=1)
+"""How long "snooze" puts off a nudge."""
+
+# Enough to reach the next due date from the day before `after`'s local date, even
+# from a Friday evening to Monday with weekdays only.
+_SEARCH_DAYS = 10
+
+_HELP = "Use 24-hour HH:MM like 07:30 or 19:45, or 12-hour like 7:30am."
+_QUOTE_LIMIT = 30
+_24_HOUR = re.compile(r"(\d{1,2}):(\d{2})", re.ASCII)
+_12_HOUR = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?", re.ASCII | re.IGNORECASE)
+_WITH_SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}", re.ASCII)
+
+
+class TimeFormatError(ValueError):
+    """A time of day the member typed that cannot be read; `str(error)` says why."""
+
+
+def _unreadable(text: str, reason: str = "") -> TimeFormatError:
+    shown = text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1].rstrip() + "…"
+    reason = f" {reason}" if reason else ""
+    return TimeFormatError(f'I can\'t read "{shown}" as a time.{reason} {_HELP}')
+
+
+def parse_time(text: str) -> time:
+    """A time of day from what a member typed: "07:30", "7:30", "7am", "7:30 p.m.", ...
+
+    Minutes only, no seconds. "12am" is midnight and "12pm" is noon.
+    """
+    text = text.strip()
+    if not text:
+        raise TimeFormatError(f"No time given. {_HELP}")
+    if match := _24_HOUR.fullmatch(text):
+        hour, minute = int(match[1]), int(match[2])
+        if hour > 23:
+            raise _unreadable(text, "The hour must be 0 to 23.")
+    elif match := _12_HOUR.fullmatch(text):
+        hour, minute = int(match[1]), int(match[2] or 0)
+        if not 1 <= hour <= 12:
+            raise _unreadable(text, "With am or pm the hour must be 1 to 12.")
+        hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
+    elif _WITH_SECONDS.match(text):
+        raise _unreadable(text, "Give hours and minutes only, without seconds.")
+    else:
+        raise _unreadable(text)
+    if minute > 59:
+        raise _unreadable(text, "Minutes must be 00 to 59.")
+    return time(hour, minute)
+
+
+def format_time(t: time) -> str:
+    """`t` as stored and shown: 24-hour "HH:MM" (seconds, never set by `parse_time`, drop)."""
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which the wall time `at` on `day` happens in `zone`.
+
+    A repeated wall time gives its first occurrence; a skipped one gives the end of the
+    gap (see the module docstring).
+    """
+    wall = datetime.combine(day, at, tzinfo=zone).replace(fold=0)
+    instant = wall.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
+        return instant
+    return _gap_end(wall)
+
+
+def _gap_end(wall: datetime) -> datetime:
+    """The instant the UTC offset changes, for a wall time that falls in a gap.
+
+    Read with the offset from before the change (`fold=0`) a skipped wall time lands after
+    the change; read with the offset from after it (`fold=1`) it lands before. So the
+    change lies between the two readings: bisect to the second.
+    """
+    zone = wall.tzinfo
+    low, high = sorted(int(wall.replace(fold=f).timestamp()) for f in (0, 1))
+    offset_before = datetime.fromtimestamp(low, zone).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
+            low = middle
+        else:
+            high = middle
+    return datetime.fromtimestamp(high, UTC)
+
+
+def is_due_day(day: date, days: Days) -> bool:
+    """Whether a member on the `days` schedule gets a nudge on their local date `day`."""
+    if days == "every day":
+        return True
+    if days == "weekdays":
+        return day.weekday() < 5
+    raise ValueError(f"days must be one of {DAYS_CHOICES}, got {days!r}")
+
+
+def next_due(at: time, zone: ZoneInfo, days: Days, after: datetime) -> datetime:
+    """The first slot strictly after `after` (aware), as a UTC instant.
+
+    Slots never go backwards from one date to the next, so the earliest due date whose
+    slot is after `after` gives the earliest slot. The search starts the day before
+    `after`'s local date: a gap across midnight moves that day's slot into `after`'s
+    date, and checking one extra day is cheaper than relying on it landing no later
+    than `after`.
+    """
+    start = local_date(after, zone) - timedelta(days=1)
+    for offset in range(_SEARCH_DAYS):
+        day = start + timedelta(days=offset)
+        if is_due_day(day, days):
+            due = local_instant(day, at, zone)
+            if due > after:
+                return due
+    raise AssertionError(f"no {days!r} slot within {_SEARCH_DAYS} days of {after}")
+
+
+def nudge_day(due: datetime, at: time, zone: ZoneInfo) -> date:
+    """The member's local date a slot belongs to, for "at most one nudge per local day".
+
+    That is the local date of `due` itself: a repeated time fires on its own date, and a
+    skipped one moves forward only to the end of its gap, which in today's zones is on the
+    same date. The one exception is a gap that crosses midnight (Pacific/Apia skipped all
+    of 2011-12-30): the slot then lands on the next date but belongs to the skipped one.
+    """
+    day = local_date(due, zone)
+    previous = day - timedelta(days=1)
+    if local_instant(day, at, zone) != due and local_instant(previous, at, zone) == due:
+        return previous
+    return day
+
+
+def is_too_late(due: datetime, now: datetime) -> bool:
+    """Whether a nudge due at `due` should be skipped rather than sent at `now`."""
+    return now - due >= LATE_LIMIT
+
+
+def _rank(seed: int, topic_id: str) -> bytes:
+    # blake2b rather than hash(): str hashes are salted per process, and the order
+    # must survive restarts.
+    return hashlib.blake2b(f"{seed}:{topic_id}".encode(), digest_size=8).digest()
+
+
+def next_topic(topic_ids: Sequence[str], seen: Collection[str], seed: int) -> tuple[str, bool]:
+    """The topic to nudge about next, and whether it starts a new cycle.
+
+    Each `seed` (one per member) orders the topics its own stable way, so members do not
+    all get the same nudge on the same day. The answer is the first topic in that order
+    not in `seen`. Once every current topic is in `seen` it is the first topic in the
+    order and True: forget the seen set, then mark this one. Ids in `seen` that are no
+    longer topics do not count.
+    """
+    if not topic_ids:
+        raise ValueError("there are no topics to choose from")
+    order = sorted(topic_ids, key=lambda topic_id: (_rank(seed, topic_id), topic_id))
+    for topic_id in order:
+        if topic_id not in seen:
+            return topic_id, False
+    return order[0], True

@@ -1,0 +1,430 @@
+"""Posture nudges: opting in and out, and claiming and recording each delivery.
+
+Ties the pure schedule (`schedule`) to storage with an injectable clock. Sending is
+not done here: the dispatcher claims a due nudge (`claim`), the Discord side sends it,
+and `finish` records what happened. The claim is written before anything is sent, so a
+crash between sending and recording leaves a 'sending' row behind: the restarted bot
+sends again with the same nonce, which Discord drops as a duplicate while it remembers
+the nonce (a few minutes). After that window the outcome is unknown and the nudge is
+not sent again: at most one nudge per member per local day.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.core.errors import UserFacingError
+from bot.core.timezones import resolve_timezone
+from bot.features.posture.schedule import (
+    Days,
+    TimeFormatError,
+    format_time,
+    is_too_late,
+    next_due,
+    next_topic,
+    nudge_day,
+    parse_time,
+)
+from bot.features.streaks.service import Backdays, Clock
+from bot.storage.sqlite import posture as store
+from bot.storage.sqlite import settings as settings_store
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.posture import Delivery, Reminder, ServerNudge
+from bot.storage.sqlite.settings import GuildSettings
+
+NONCE_WINDOW = timedelta(minutes=4)
+"""How long a resend is safe: Discord checks a nonce "in the past few minutes"."""
+
+Outcome = Literal["dm", "channel", "refused", "failed"]
+
+
+def _seconds(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _instant(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def parse_member_time(text: str) -> str:
+    """A typed time of day as stored ("HH:MM"), or a clear error for the member."""
+    try:
+        return format_time(parse_time(text))
+    except TimeFormatError as error:
+        raise UserFacingError(str(error)) from None
+
+
+def _next_slot(reminder: Reminder, zone: ZoneInfo, after: datetime) -> Reminder:
+    """The reminder moved on to its first regular slot after `after` (a pending snooze
+    stays, and is still due first if it is sooner)."""
+    days: Days = reminder.days  # type: ignore[assignment]
+    slot_at = _seconds(next_due(parse_time(reminder.local_time), zone, days, after))
+    snooze_at = reminder.snooze_at
+    due_at = slot_at if snooze_at is None else min(slot_at, snooze_at)
+    return replace(reminder, slot_at=slot_at, due_at=due_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One nudge to send now."""
+
+    user_id: int
+    kind: Literal["slot", "snooze"]
+    due_at: int
+    local_day: str
+    topic_id: str
+    nonce: str
+    dm_channel_id: int | None
+    dms_refused: bool
+    fallback_channel_id: int | None
+    """The opt-in server's nudge channel, for members whose DMs are closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerClaim:
+    guild_id: int
+    channel_id: int
+    due_at: int
+    local_day: str
+    topic_id: str
+    nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostureStatus:
+    reminder: Reminder | None
+    timezone: str
+    next_at: datetime | None
+    last: Delivery | None
+    fallback_channel_id: int | None
+
+
+class Nudges:
+    def __init__(
+        self,
+        db: Database,
+        backdays: Backdays,
+        topics: Callable[[], Sequence[str]],
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.backdays = backdays
+        self.topics = topics
+        self.clock = clock
+        self.wake: Callable[[], None] = lambda: None
+        """Called after a change that may make a nudge due sooner (the dispatcher's)."""
+
+    # --- members ---------------------------------------------------------------------
+
+    async def opt_in(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        time_text: str | None,
+        timezone_text: str | None,
+        days: Days | None,
+    ) -> tuple[Reminder, str]:
+        """Opt in (or change the settings); return the reminder and the member's zone.
+
+        Unset options keep the member's current choice, else take the server's default.
+        Opting in again also lifts a refusal recorded after Discord's error 50007.
+        """
+        local_time = None if time_text is None else parse_member_time(time_text)
+        timezone = None if timezone_text is None else resolve_timezone(timezone_text)
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> tuple[Reminder, str, bool]:
+            server = settings_store.get_guild_settings(conn, guild_id)
+            old = store.get_reminder(conn, user_id)
+            old_zone = store.member_timezone(conn, user_id)
+            zone = timezone or old_zone or server.timezone
+            chosen_time = local_time or (old.local_time if old else server.default_reminder_time)
+            chosen_days: str = days or (old.days if old else "every day")
+            slot = next_due(parse_time(chosen_time), ZoneInfo(zone), chosen_days, now)  # type: ignore[arg-type]
+            reminder = Reminder(
+                user_id=user_id,
+                guild_id=guild_id,
+                local_time=chosen_time,
+                days=chosen_days,
+                slot_at=_seconds(slot),
+                snooze_at=None,
+                snooze_topic=None,
+                due_at=_seconds(slot),
+                dm_channel_id=old.dm_channel_id if old else None,
+                dm_refused_at=None,
+                opted_in_at=_seconds(now),
+            )
+            store.save_reminder(conn, reminder)
+            if zone != old_zone:
+                store.set_member_timezone(conn, user_id, zone)
+            return reminder, zone, zone != old_zone
+
+        reminder, zone, zone_changed = await self.db.write(work)
+        self.wake()
+        if zone_changed:  # weeks now run in the member's own zone
+            await self.backdays.recompute_member(user_id)
+        return reminder, zone
+
+    async def opt_out(self, user_id: int) -> bool:
+        return await self.db.write(lambda conn: store.delete_reminder(conn, user_id))
+
+    async def record_dm(self, user_id: int, *, channel_id: int | None, refused: bool) -> None:
+        """Remember the DM channel Discord gave, or that Discord refused DMs (50007)."""
+        now = _seconds(self.clock())
+
+        def work(conn: sqlite3.Connection) -> None:
+            reminder = store.get_reminder(conn, user_id)
+            if reminder is None:
+                return
+            if refused:
+                reminder = replace(reminder, dm_refused_at=now)
+            if channel_id is not None:
+                reminder = replace(reminder, dm_channel_id=channel_id)
+            store.save_reminder(conn, reminder)
+
+        await self.db.write(work)
+
+    async def status(self, guild_id: int, user_id: int) -> PostureStatus:
+        def work(conn: sqlite3.Connection) -> PostureStatus:
+            reminder = store.get_reminder(conn, user_id)
+            server = settings_store.get_guild_settings(
+                conn, reminder.guild_id if reminder else guild_id
+            )
+            zone = store.member_timezone(conn, user_id) or server.timezone
+            return PostureStatus(
+                reminder,
+                zone,
+                _instant(reminder.due_at) if reminder else None,
+                store.last_delivery(conn, user_id),
+                server.nudge_channel_id,
+            )
+
+        return await self.db.read(work)
+
+    async def snooze(self, user_id: int, topic_id: str, delay: timedelta) -> datetime | None:
+        """Send `topic_id` again after `delay`; None if the member has opted out."""
+        at = _seconds(self.clock() + delay)
+
+        def work(conn: sqlite3.Connection) -> bool:
+            reminder = store.get_reminder(conn, user_id)
+            if reminder is None:
+                return False
+            store.save_reminder(
+                conn,
+                replace(
+                    reminder,
+                    snooze_at=at,
+                    snooze_topic=topic_id,
+                    due_at=min(reminder.slot_at, at),
+                ),
+            )
+            return True
+
+        if not await self.db.write(work):
+            return None
+        self.wake()
+        return _instant(at)
+
+    async def tip(self, audience_id: int) -> str:
+        """The next topic in this member's rotation, marked seen: a tip counts as a nudge."""
+        topics = list(self.topics())
+        return await self.db.write(lambda conn: self._pick_topic(conn, audience_id, topics))
+
+    def _pick_topic(self, conn: sqlite3.Connection, audience_id: int, topics: list[str]) -> str:
+        topic, new_cycle = next_topic(topics, store.seen_topics(conn, audience_id), audience_id)
+        store.mark_seen(conn, audience_id, topic, new_cycle=new_cycle)
+        return topic
+
+    # --- the dispatcher's side -------------------------------------------------------
+
+    async def next_wake(self) -> datetime | None:
+        due = await self.db.read(store.next_due_at)
+        return None if due is None else _instant(due)
+
+    async def due(self, limit: int) -> tuple[list[int], list[int]]:
+        """(members, servers) with a nudge due now, soonest first."""
+        now = _seconds(self.clock())
+        return await self.db.read(
+            lambda conn: (
+                store.due_reminders(conn, now, limit),
+                store.due_server_nudges(conn, now, limit),
+            )
+        )
+
+    async def defer(self, user_id: int, delay: timedelta) -> None:
+        """Push a row that could not be handled back by `delay`, so it cannot spin."""
+        at = _seconds(self.clock() + delay)
+        await self.db.write(lambda conn: store.defer_reminder(conn, user_id, at))
+
+    async def defer_server(self, guild_id: int, delay: timedelta) -> None:
+        at = _seconds(self.clock() + delay)
+        await self.db.write(lambda conn: store.defer_server_nudge(conn, guild_id, at))
+
+    async def claim(self, user_id: int) -> Claim | None:
+        """Claim the member's due nudge, or None if there is nothing to send now."""
+        now = self.clock()
+        topics = list(self.topics())
+        return await self.db.write(lambda conn: self._claim(conn, user_id, now, topics))
+
+    def _claim(
+        self, conn: sqlite3.Connection, user_id: int, now: datetime, topics: list[str]
+    ) -> Claim | None:
+        reminder = store.get_reminder(conn, user_id)
+        if reminder is None or reminder.due_at > _seconds(now):
+            return None
+        zone = ZoneInfo(store.reminder_zone(conn, user_id))
+        at = parse_time(reminder.local_time)
+        server = settings_store.get_guild_settings(conn, reminder.guild_id)
+
+        def claim(
+            kind: Literal["slot", "snooze"], due: int, day: str, topic: str, nonce: str
+        ) -> Claim:
+            return Claim(
+                user_id,
+                kind,
+                due,
+                day,
+                topic,
+                nonce,
+                reminder.dm_channel_id,
+                reminder.dm_refused_at is not None,
+                server.nudge_channel_id,
+            )
+
+        snooze_at = reminder.snooze_at
+        if snooze_at is not None and snooze_at <= reminder.slot_at:
+            # A snoozed nudge goes out at most once: cleared before it is sent.
+            store.save_reminder(
+                conn,
+                replace(reminder, snooze_at=None, snooze_topic=None, due_at=reminder.slot_at),
+            )
+            topic = reminder.snooze_topic
+            if is_too_late(_instant(snooze_at), now) or topic not in topics:
+                return None
+            day = nudge_day(_instant(snooze_at), at, zone).isoformat()
+            return claim("snooze", snooze_at, day, topic, f"z{user_id:x}.{snooze_at:x}"[:25])
+
+        slot = _instant(reminder.slot_at)
+        day = nudge_day(slot, at, zone).isoformat()
+        existing = store.get_delivery(conn, user_id, day)
+
+        def advance(after: datetime) -> None:
+            store.save_reminder(conn, _next_slot(reminder, zone, after))
+
+        if existing is not None:
+            recent = now - _instant(existing.attempted_at) < NONCE_WINDOW
+            if existing.status == "sending" and recent:
+                # Claimed before a crash: resend under the same nonce.
+                return claim("slot", reminder.slot_at, day, existing.topic_id, existing.nonce)
+            if existing.status == "sending":
+                store.save_delivery(conn, replace(existing, status="uncertain"))
+            advance(slot)
+            return None
+        if is_too_late(slot, now) or not topics:
+            store.save_delivery(conn, Delivery(user_id, day, "", "", "skipped", _seconds(now)))
+            advance(now)
+            return None
+        topic = self._pick_topic(conn, user_id, topics)
+        nonce = f"{user_id:x}.{day.replace('-', '')}"  # at most 16 + 1 + 8 = 25 characters
+        store.save_delivery(conn, Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
+        return claim("slot", reminder.slot_at, day, topic, nonce)
+
+    async def finish(self, claim: Claim, outcome: Outcome, dm_channel_id: int | None) -> None:
+        """Record what happened to a claimed nudge and schedule the member's next one."""
+        now = _seconds(self.clock())
+
+        def work(conn: sqlite3.Connection) -> None:
+            if claim.kind == "slot":
+                delivery = store.get_delivery(conn, claim.user_id, claim.local_day)
+                if delivery is not None:
+                    store.save_delivery(conn, replace(delivery, status=outcome, attempted_at=now))
+            reminder = store.get_reminder(conn, claim.user_id)
+            if reminder is None:  # opted out meanwhile
+                return
+            if dm_channel_id is not None:
+                reminder = replace(reminder, dm_channel_id=dm_channel_id)
+            if outcome == "refused" or (outcome == "channel" and not claim.dms_refused):
+                reminder = replace(reminder, dm_refused_at=now)
+            if claim.kind == "slot" and reminder.slot_at == claim.due_at:
+                zone = ZoneInfo(store.reminder_zone(conn, claim.user_id))
+                reminder = _next_slot(reminder, zone, _instant(claim.due_at))
+            store.save_reminder(conn, reminder)
+
+        await self.db.write(work)
+
+    # --- the server-wide channel nudge -----------------------------------------------
+
+    async def configure_server(self, settings: GuildSettings) -> datetime | None:
+        """Schedule (or stop) the server's daily channel nudge after a settings change."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> datetime | None:
+            if settings.nudge_channel_id is None or settings.nudge_time is None:
+                store.delete_server_nudge(conn, settings.guild_id)
+                return None
+            old = store.get_server_nudge(conn, settings.guild_id)
+            due = next_due(
+                parse_time(settings.nudge_time), ZoneInfo(settings.timezone), "every day", now
+            )
+            store.save_server_nudge(
+                conn,
+                ServerNudge(
+                    settings.guild_id,
+                    _seconds(due),
+                    old.last_day if old else None,
+                    old.last_status if old else None,
+                ),
+            )
+            return due
+
+        due = await self.db.write(work)
+        self.wake()
+        return due
+
+    async def claim_server(self, guild_id: int) -> ServerClaim | None:
+        now = self.clock()
+        topics = list(self.topics())
+
+        def work(conn: sqlite3.Connection) -> ServerClaim | None:
+            nudge = store.get_server_nudge(conn, guild_id)
+            if nudge is None or nudge.due_at > _seconds(now):
+                return None
+            server = settings_store.get_guild_settings(conn, guild_id)
+            if server.nudge_channel_id is None or server.nudge_time is None:
+                store.delete_server_nudge(conn, guild_id)
+                return None
+            zone = ZoneInfo(server.timezone)
+            at = parse_time(server.nudge_time)
+            slot = _instant(nudge.due_at)
+            day = nudge_day(slot, at, zone).isoformat()
+            upcoming = _seconds(next_due(at, zone, "every day", max(slot, now)))
+            if nudge.last_day == day or is_too_late(slot, now) or not topics:
+                status = nudge.last_status if nudge.last_day == day else "skipped"
+                store.save_server_nudge(
+                    conn, replace(nudge, due_at=upcoming, last_day=day, last_status=status)
+                )
+                return None
+            # Marked before it is sent, so it goes out at most once a day even if the
+            # bot stops mid-send.
+            store.save_server_nudge(
+                conn, replace(nudge, due_at=upcoming, last_day=day, last_status="sending")
+            )
+            topic = self._pick_topic(conn, guild_id, topics)
+            nonce = f"g{guild_id:x}.{day.replace('-', '')}"[:25]
+            return ServerClaim(guild_id, server.nudge_channel_id, nudge.due_at, day, topic, nonce)
+
+        return await self.db.write(work)
+
+    async def finish_server(self, claim: ServerClaim, outcome: str) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            nudge = store.get_server_nudge(conn, claim.guild_id)
+            if nudge is not None and nudge.last_day == claim.local_day:
+                store.save_server_nudge(conn, replace(nudge, last_status=outcome))
+
+        await self.db.write(work)

@@ -1,0 +1,87 @@
+"""What the /privacy commands reply, as plain values."""
+
+from __future__ import annotations
+
+from bot.features.knowledge.render import Reply
+from bot.features.streaks.replies import plural
+from bot.storage.sqlite.privacy import MemberSummary
+
+NOT_YOURS = "Only the member who ran /privacy delete can press these buttons."
+CANCELLED = "Nothing was deleted."
+
+
+def export_filename(user_id: int) -> str:
+    return f"backbone-data-{user_id}.json"
+
+
+def describe(summary: MemberSummary) -> list[str]:
+    """What the member has stored, kind by kind, leaving out the kinds they have none of."""
+    counts = summary.counts
+    parts: list[str] = []
+    streak_data = [
+        plural(n, unit)
+        for n, unit in (
+            (counts["backday_logs"], "back-day log"),
+            (counts["member_stats"], "streak"),
+        )
+        if n
+    ]
+    if streak_data:
+        parts.append(f"{' and '.join(streak_data)} in {plural(summary.servers, 'server')}")
+    if counts["member_settings"]:
+        parts.append("your timezone setting")
+    if counts["reminders"]:
+        parts.append("your daily posture reminder")
+    if counts["nudge_deliveries"]:
+        parts.append(f"a posture nudge history of {plural(counts['nudge_deliveries'], 'day')}")
+    if counts["topics_seen"]:
+        parts.append(f"{plural(counts['topics_seen'], 'posture topic')} marked as seen")
+    return parts
+
+
+def listing(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def export_reply(summary: MemberSummary) -> Reply:
+    if summary.total == 0:
+        text = (
+            "Backbone stores nothing about you. The attached file lists every kind of data "
+            "it could hold, all empty."
+        )
+    else:
+        held = listing(describe(summary))
+        text = f"Everything Backbone stores about you is in the attached file: {held}."
+    return Reply(content=f"📦 {text}", ephemeral=True)
+
+
+def delete_prompt(summary: MemberSummary) -> Reply:
+    if summary.total == 0:
+        return Reply(
+            content="Backbone stores nothing about you: there is nothing to delete.", ephemeral=True
+        )
+    return Reply(
+        content=(
+            f"⚠️ This deletes everything Backbone stores about you: {listing(describe(summary))}.\n"
+            "Your streaks and leaderboard places go too, in every server, and your posture "
+            "nudges stop. It cannot be undone: run /privacy export first if you want a copy."
+        ),
+        ephemeral=True,
+    )
+
+
+def deleted_reply(deleted: MemberSummary) -> Reply:
+    if deleted.total == 0:
+        return Reply(
+            content="There was nothing left to delete: Backbone stores nothing about you.",
+            ephemeral=True,
+        )
+    return Reply(
+        content=(
+            f"🗑️ Deleted {listing(describe(deleted))}. Backbone now stores nothing about you; "
+            "if you use it again, it starts from nothing."
+        ),
+        ephemeral=True,
+    )

@@ -1,0 +1,214 @@
+"""Back-day logging: ties the pure streak rule to storage, with an injectable clock.
+
+Cogs call this; it resolves the member's timezone and the server's target, keeps the
+stored streak equal to the one recomputed from the raw logs, and returns plain values.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.core.errors import UserFacingError
+from bot.features.streaks.rules import StreakStats, local_date, streak_expires_at, streak_stats
+from bot.storage.sqlite import settings as settings_store
+from bot.storage.sqlite import streaks as streak_store
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.settings import GuildSettings
+
+Clock = Callable[[], datetime]
+When = Literal["today", "yesterday"]
+NOTE_MAX_LENGTH = 200
+RECOMPUTE_BATCH = 500
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    logged: bool
+    """False when that day was already logged."""
+    day: date
+    today: date
+    """The member's local date when they logged."""
+    stats: StreakStats
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardPage:
+    page: int
+    """Zero-based, clamped to the pages that exist."""
+    pages: int
+    rows: list[streak_store.RankedStanding]
+    me: streak_store.RankedStanding | None
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    removed: date | None
+    today: date
+    stats: StreakStats
+
+
+class Backdays:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _context(
+        self, conn: sqlite3.Connection, guild_id: int, user_id: int
+    ) -> tuple[ZoneInfo, date, int]:
+        """(the member's zone, their local date now, the server's weekly target)."""
+        name, target = settings_store.member_context(conn, guild_id, user_id)
+        zone = ZoneInfo(name)
+        return zone, local_date(self.clock(), zone), target
+
+    def _recompute(self, conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakStats:
+        """Recompute the member's streak from their raw logs and store it."""
+        zone, today, target = self._context(conn, guild_id, user_id)
+        stats = streak_stats(streak_store.logged_days(conn, guild_id, user_id), today, target)
+        return streak_store.save_stats(
+            conn, guild_id, user_id, stats, streak_expires_at(stats.run_end, zone)
+        )
+
+    async def log(
+        self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
+    ) -> LogResult:
+        if note is not None and len(note) > NOTE_MAX_LENGTH:
+            raise UserFacingError(
+                f"Your note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH} or fewer."
+            )
+
+        def work(conn: sqlite3.Connection) -> LogResult:
+            # The target is read inside the transaction, so a log racing a target change
+            # is stored under the target that `recompute_guild` then applies.
+            _zone, today, _target = self._context(conn, guild_id, user_id)
+            day = today if when == "today" else today - timedelta(days=1)
+            logged = streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
+            return LogResult(logged, day, today, self._recompute(conn, guild_id, user_id))
+
+        return await self.db.write(work)
+
+    async def undo(self, guild_id: int, user_id: int) -> UndoResult:
+        """Remove the most recent log from today or yesterday (the only days one can log)."""
+
+        def work(conn: sqlite3.Connection) -> UndoResult:
+            _zone, today, _target = self._context(conn, guild_id, user_id)
+            removed = streak_store.delete_latest_log(
+                conn, guild_id, user_id, today - timedelta(days=1)
+            )
+            return UndoResult(removed, today, self._recompute(conn, guild_id, user_id))
+
+        return await self.db.write(work)
+
+    async def stats(self, guild_id: int, user_id: int) -> StreakStats | None:
+        """Fresh from the raw logs, with the stored best; None for a member who never
+        logged here."""
+
+        def work(conn: sqlite3.Connection) -> StreakStats | None:
+            _zone, today, target = self._context(conn, guild_id, user_id)
+            days = streak_store.logged_days(conn, guild_id, user_id)
+            if not days:
+                return None
+            stats = streak_stats(days, today, target)
+            best = streak_store.stored_best(conn, guild_id, user_id)
+            return replace(stats, best=best) if best > stats.best else stats
+
+        return await self.db.read(work)
+
+    async def recompute_guild(self, guild_id: int) -> int:
+        """Recompute every member's stored streak (after the target or timezone changed).
+
+        Members are done in batches, each batch one transaction: a large server never
+        holds the database for long, and other commands run between batches.
+        """
+        members = await self.db.read(lambda conn: streak_store.guild_members(conn, guild_id))
+        for start in range(0, len(members), RECOMPUTE_BATCH):
+            batch = members[start : start + RECOMPUTE_BATCH]
+
+            def work(conn: sqlite3.Connection, batch: list[int] = batch) -> None:
+                for user_id in batch:
+                    self._recompute(conn, guild_id, user_id)
+
+            await self.db.write(work)
+        return len(members)
+
+    async def recompute_member(self, user_id: int) -> None:
+        """Recompute the member's streak in every server (after their timezone changed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            for guild_id in streak_store.member_guilds(conn, user_id):
+                self._recompute(conn, guild_id, user_id)
+
+        await self.db.write(work)
+
+    async def leaderboard(
+        self,
+        guild_id: int,
+        user_id: int,
+        page_size: int,
+        *,
+        page: int = 0,
+        after: streak_store.Standing | None = None,
+        before: streak_store.Standing | None = None,
+    ) -> LeaderboardPage:
+        """One page, found from a neighbouring page's edge row (`after`/`before`)."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> LeaderboardPage:
+            streak_store.expire_streaks(conn, now)
+            members = streak_store.member_count(conn, guild_id)
+            pages = max(1, -(-members // page_size))
+            rows = streak_store.leaderboard_rows(
+                conn, guild_id, page_size, after=after, before=before
+            )
+            first = page
+            if not rows and (after is not None or before is not None):
+                # The board changed under an old button: start again from the top.
+                first, rows = 0, streak_store.leaderboard_rows(conn, guild_id, page_size)
+            ranked = streak_store.rank_rows(conn, guild_id, rows)
+            me = streak_store.standing_of(conn, guild_id, user_id)
+            return LeaderboardPage(min(max(first, 0), pages - 1), pages, ranked, me)
+
+        return await self.db.read(work)
+
+    async def server_settings(self, guild_id: int) -> GuildSettings:
+        return await self.db.read(lambda conn: settings_store.get_guild_settings(conn, guild_id))
+
+    async def change_server_settings(
+        self,
+        guild_id: int,
+        *,
+        timezone: str | None = None,
+        weekly_target: int | None = None,
+        **other: str | int | None,
+    ) -> tuple[GuildSettings, GuildSettings]:
+        """Apply the given changes (None: leave as is; `other` may set a column to None
+        explicitly); stored streaks are recomputed when they depend on them."""
+
+        def work(conn: sqlite3.Connection) -> tuple[GuildSettings, GuildSettings]:
+            before = settings_store.get_guild_settings(conn, guild_id)
+            wanted: dict[str, str | int | None] = dict(other)
+            if timezone is not None:
+                wanted["timezone"] = timezone
+            if weekly_target is not None:
+                wanted["weekly_target"] = weekly_target
+            changes = {k: v for k, v in wanted.items() if getattr(before, k) != v}
+            if not changes:
+                return before, before
+            return before, settings_store.update_guild_settings(conn, guild_id, **changes)
+
+        before, after = await self.db.write(work)
+        if (before.timezone, before.weekly_target) != (after.timezone, after.weekly_target):
+            await self.recompute_guild(guild_id)
+        return before, after
+
+    async def expire(self) -> int:
+        now = self.clock()
+        return await self.db.read(lambda conn: streak_store.expire_streaks(conn, now))

@@ -1,0 +1,124 @@
+"""The SQLite database: one file, WAL, foreign keys, busy timeout, migrated on open.
+
+One aiosqlite connection serves the whole bot, and aiosqlite runs every call in the
+connection's own thread. Each unit of work here (`read`, `write`) is a plain function
+over the `sqlite3.Connection` that runs there in one hop: a command's reads, its
+computation and its writes cross between the event loop and the database thread once,
+not once per statement. On a busy two-core machine each hop is a thread wake-up costing
+up to a millisecond, which is what set the tail latency of the streak commands.
+
+Because the thread runs one unit at a time, a unit is never interleaved with another:
+`write` is BEGIN IMMEDIATE .. COMMIT with nothing else in between, and the statements of
+a `read` see one consistent state without a transaction of their own.
+
+Checkpoints (copying the WAL back into the database file, with an fsync) would
+otherwise run inside whichever commit crossed SQLite's threshold, stalling every
+command queued behind it. Automatic checkpoints are off on the main connection; a
+second connection, in its own thread, runs a PASSIVE checkpoint every
+`CHECKPOINT_INTERVAL`, which never blocks the main connection's readers or writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.storage.sqlite.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_INTERVAL = 2.0  # seconds
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, checkpointer: aiosqlite.Connection) -> None:
+        self.conn = conn
+        """The aiosqlite connection, for start-up work (migrations) and tests."""
+        self._checkpointer = checkpointer
+        self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoints")
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Create the file (and its folder) if needed, set pragmas and apply migrations."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: the sqlite3 module opens no implicit transactions; `write` says
+        # BEGIN IMMEDIATE itself, so a unit's reads take the write lock up front.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see the module docstring
+            await migrate(conn)
+            checkpointer = await aiosqlite.connect(path, isolation_level=None)
+        except BaseException:
+            await conn.close()
+            raise
+        await checkpointer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return cls(conn, checkpointer)
+
+    async def close(self) -> None:
+        self._checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._checkpoints
+        await self.conn.close()
+        await self._checkpointer.close()
+
+    async def checkpoint(self) -> None:
+        """Copy committed WAL frames into the database file, without blocking anyone."""
+        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error:
+                log.warning("WAL checkpoint failed; trying again later", exc_info=True)
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work` in the database thread, in one hop."""
+        return await self._in_thread(work)
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in one IMMEDIATE transaction in the database thread, in one hop.
+
+        Committed if `work` returns, rolled back if it raises.
+        """
+        return await self._in_thread(lambda conn: in_transaction(conn, work))
+
+    async def _in_thread(self, work: Work[T]) -> T:
+        # aiosqlite queues `_execute`'s function on the connection's thread, the thread
+        # its sqlite3 connection belongs to. Its public methods do the same, one
+        # statement each; this is the one place that reaches past them.
+        result: T = await self.conn._execute(work, self.conn._conn)  # type: ignore[no-untyped-call]
+        return result
+
+
+def in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
+    """BEGIN IMMEDIATE; work; COMMIT, or ROLLBACK if `work` raises. Database thread only."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> Any:
+    """The first row of a query, or None."""
+    return conn.execute(sql, params).fetchone()

@@ -1,0 +1,1077 @@
+"""Back-day logging end to end: the Backdays service over a real SQLite file, fake clock.
+
+Every stored streak is checked against `streak_stats` recomputed from the raw rows of
+`backday_logs`, read with our own SQL rather than the code under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from bot.core.errors import UserFacingError
+from bot.features.streaks.rules import (
+    StreakStats,
+    local_date,
+    streak_expires_at,
+    streak_stats,
+    week_of,
+)
+from bot.features.streaks.service import Backdays, LogResult, UndoResult, When
+from bot.storage.sqlite import streaks as streak_store
+from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.settings import get_guild_settings, member_context, update_guild_settings
+from bot.storage.sqlite.streaks import Standing
+
+GUILD = 1001
+OTHER_GUILD = 2002
+WEDNESDAY = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
+
+
+class FakeClock:
+    """A clock tests move by hand; always aware and in UTC, like `utc_now`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def at(zone: str, *wall: int) -> datetime:
+    """The UTC instant of a wall-clock time in `zone` (year, month, day[, hour, minute])."""
+    return datetime(*wall, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "backbone.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(WEDNESDAY)
+
+
+@pytest.fixture
+def service(db: Database, clock: FakeClock) -> Backdays:
+    return Backdays(db, clock)
+
+
+# --- raw reads and writes, independent of the code under test -------------------------
+
+
+async def on(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a storage function in a read unit."""
+    return await db.read(lambda conn: work(conn, *args, **kwargs))
+
+
+async def on_write(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a storage function in a write transaction."""
+    return await db.write(lambda conn: work(conn, *args, **kwargs))
+
+
+async def zone_of(db: Database, guild_id: int, user_id: int) -> ZoneInfo:
+    name, _target = await on(db, member_context, guild_id, user_id)
+    return ZoneInfo(name)
+
+
+async def set_member_timezone(db: Database, user_id: int, zone: str) -> None:
+    await db.write(
+        lambda conn: conn.execute(
+            "INSERT INTO member_settings (user_id, timezone) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
+            (user_id, zone),
+        )
+    )
+
+
+async def raw_days(db: Database, guild_id: int, user_id: int) -> list[date]:
+    async with db.conn.execute(
+        "SELECT day FROM backday_logs WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    ) as cursor:
+        return sorted(date.fromisoformat(row[0]) for row in await cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Row:
+    current: int
+    best: int
+    total: int
+    expires_at: str | None
+
+
+async def stored(db: Database, guild_id: int, user_id: int) -> Row | None:
+    async with db.conn.execute(
+        "SELECT current_streak, best_streak, total_days, expires_at FROM member_stats"
+        " WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Row(*row)
+
+
+async def count(db: Database, table: str, guild_id: int = GUILD) -> int:
+    async with db.conn.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def recomputed(service: Backdays, guild_id: int, user_id: int) -> StreakStats:
+    """What the stored row should say, from the raw logs, the clock and the settings."""
+    zone = await zone_of(service.db, guild_id, user_id)
+    target = (await on(service.db, get_guild_settings, guild_id)).weekly_target
+    today = local_date(service.clock(), zone)
+    return streak_stats(await raw_days(service.db, guild_id, user_id), today, target)
+
+
+async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> None:
+    """The stored row equals the recomputed streak (call after `expire()` at this clock),
+    except that the stored best may be higher: the best streak never falls."""
+    expected = await recomputed(service, guild_id, user_id)
+    row = await stored(service.db, guild_id, user_id)
+    if expected.total == 0:
+        assert row is None
+        return
+    assert row is not None
+    assert row.best >= expected.best
+    zone = await zone_of(service.db, guild_id, user_id)
+    lapse = streak_expires_at(expected.run_end, zone)
+    assert row == Row(
+        expected.current,
+        row.best,
+        expected.total,
+        None if lapse is None else lapse.isoformat(),
+    )
+
+
+async def board(db: Database, guild_id: int) -> list[tuple[int, int, int]]:
+    """The whole leaderboard as (rank, user, current streak)."""
+    rows = await on(db, streak_store.leaderboard_rows, guild_id, 1000)
+    return [
+        (r.rank, r.standing.user_id, r.standing.current)
+        for r in await on(db, streak_store.rank_rows, guild_id, rows)
+    ]
+
+
+async def assert_standing_counts(db: Database) -> None:
+    """The standings histogram the ranks come from equals a GROUP BY over member_stats."""
+    expected = await db.conn.execute_fetchall(
+        "SELECT guild_id, current_streak, best_streak, total_days, COUNT(*) FROM member_stats"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    )
+    actual = await db.conn.execute_fetchall(
+        "SELECT guild_id, current_streak, best_streak, total_days, members FROM standing_counts"
+        " ORDER BY 1, 2, 3, 4"
+    )
+    assert [tuple(row) for row in actual] == [tuple(row) for row in expected]
+
+
+# --- 1. logging ----------------------------------------------------------------------
+
+
+async def test_log_today_and_yesterday_in_the_server_timezone(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York", weekly_target=3)
+    clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 22:00 Tuesday 17th in New York
+
+    today = await service.log(GUILD, 1)
+    assert (today.logged, today.day) == (True, date(2026, 11, 17))
+    yesterday = await service.log(GUILD, 1, "yesterday", note="rows and pull-ups")
+    assert (yesterday.logged, yesterday.day) == (True, date(2026, 11, 16))
+
+    assert await raw_days(db, GUILD, 1) == [date(2026, 11, 16), date(2026, 11, 17)]
+    stats = yesterday.stats
+    assert (stats.this_week, stats.target, stats.total) == (2, 3, 2)
+    assert not stats.this_week_qualifies
+    assert stats.current == 0
+    assert await service.stats(GUILD, 1) == stats
+    await assert_consistent(service, GUILD, 1)
+
+
+async def test_member_timezone_overrides_the_server_one(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York")
+    await set_member_timezone(db, 2, "Asia/Tokyo")
+    clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 12:00 Wednesday 18th in Tokyo
+
+    assert (await service.log(GUILD, 1)).day == date(2026, 11, 17)
+    assert (await service.log(GUILD, 2)).day == date(2026, 11, 18)
+    assert (await service.log(GUILD, 2, "yesterday")).day == date(2026, 11, 17)
+    for user in (1, 2):
+        await assert_consistent(service, GUILD, user)
+
+
+async def test_second_log_of_the_same_day_is_refused(service: Backdays, db: Database) -> None:
+    first = await service.log(GUILD, 1, note="first")
+    again = await service.log(GUILD, 1, note="second")
+    assert first.logged
+    assert not again.logged
+    assert again.day == first.day
+    assert again.stats == first.stats
+    assert await count(db, "backday_logs") == 1
+    async with db.conn.execute("SELECT note FROM backday_logs") as cursor:
+        assert [row[0] for row in await cursor.fetchall()] == ["first"]
+    # Yesterday then "yesterday" again: also one row.
+    assert (await service.log(GUILD, 1, "yesterday")).logged
+    assert not (await service.log(GUILD, 1, "yesterday")).logged
+    assert await count(db, "backday_logs") == 2
+
+
+async def test_reply_stats_show_this_week_against_the_target(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
+    clock.now = datetime(2026, 11, 9, 12, tzinfo=UTC)  # Monday of the previous week
+    await service.log(GUILD, 1)
+    clock.advance(days=1)
+    last_week = await service.log(GUILD, 1)
+    assert (last_week.stats.this_week, last_week.stats.current) == (2, 1)
+
+    clock.now = WEDNESDAY
+    result = await service.log(GUILD, 1)
+    assert (result.stats.this_week, result.stats.target) == (1, 2)
+    assert result.stats.current == 1  # this week is in progress: last week still counts
+    assert result.stats.recent[-2:] == (2, 1)
+    result = await service.log(GUILD, 1, "yesterday")
+    assert (result.stats.this_week, result.stats.current, result.stats.best) == (2, 2, 2)
+    await assert_consistent(service, GUILD, 1)
+
+
+async def test_a_long_note_is_refused_before_anything_is_written(
+    service: Backdays, db: Database
+) -> None:
+    with pytest.raises(UserFacingError, match="200 or fewer"):
+        await service.log(GUILD, 1, note="x" * 201)
+    assert await count(db, "backday_logs") == 0
+    assert (await service.log(GUILD, 1, note="x" * 200)).logged
+
+
+# --- 2. timezones --------------------------------------------------------------------
+
+
+async def test_same_instant_is_different_days_across_the_date_line(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    await set_member_timezone(db, 1, "Pacific/Kiritimati")  # UTC+14
+    await set_member_timezone(db, 2, "Pacific/Pago_Pago")  # UTC-11
+    clock.now = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
+
+    east = await service.log(GUILD, 1)
+    west = await service.log(GUILD, 2)
+    assert east.day == date(2026, 11, 23)  # 00:30 Monday
+    assert west.day == date(2026, 11, 21)  # 23:30 Saturday
+    assert week_of(east.day) == date(2026, 11, 23) != week_of(west.day) == date(2026, 11, 16)
+    assert await raw_days(db, GUILD, 1) == [date(2026, 11, 23)]
+    assert await raw_days(db, GUILD, 2) == [date(2026, 11, 21)]
+    for user in (1, 2):
+        await assert_consistent(service, GUILD, user)
+
+
+@pytest.mark.parametrize(
+    ("zone", "sunday"),
+    [
+        ("UTC", date(2026, 11, 22)),
+        ("America/New_York", date(2026, 3, 8)),  # clocks go forward that Sunday
+        ("America/New_York", date(2026, 11, 1)),  # and back
+        ("Europe/London", date(2026, 3, 29)),
+        ("Europe/London", date(2026, 10, 25)),
+        ("Pacific/Kiritimati", date(2026, 11, 22)),
+        ("Pacific/Pago_Pago", date(2026, 11, 22)),
+        ("UTC", date(2027, 1, 3)),  # last day of ISO week 53
+    ],
+)
+async def test_week_boundary_is_local_monday_midnight(
+    service: Backdays, db: Database, clock: FakeClock, zone: str, sunday: date
+) -> None:
+    await set_member_timezone(db, 1, zone)
+    clock.now = at(zone, sunday.year, sunday.month, sunday.day, 23, 59)
+    last = await service.log(GUILD, 1)
+    assert last.day == sunday
+    assert last.stats.this_week == 1
+
+    clock.advance(minutes=1)
+    monday = sunday + timedelta(days=1)
+    assert clock.now == at(zone, monday.year, monday.month, monday.day, 0, 0)
+    first = await service.log(GUILD, 1)
+    assert first.day == monday
+    assert week_of(first.day) == monday != week_of(last.day)
+    assert (first.stats.this_week, first.stats.current) == (1, 2)
+    assert first.stats.recent[-2:] == (1, 1)
+    await assert_consistent(service, GUILD, 1)
+
+
+DST_DAYS = {
+    "new-york-spring": (
+        "America/New_York",
+        [  # 02:00 EST jumps to 03:00 EDT at 07:00Z on Sunday 8 March
+            (datetime(2026, 3, 8, 4, 59, tzinfo=UTC), date(2026, 3, 7)),
+            (datetime(2026, 3, 8, 5, 0, tzinfo=UTC), date(2026, 3, 8)),
+            (datetime(2026, 3, 8, 6, 59, tzinfo=UTC), date(2026, 3, 8)),
+            (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), date(2026, 3, 8)),
+            (datetime(2026, 3, 9, 3, 59, tzinfo=UTC), date(2026, 3, 8)),
+            (datetime(2026, 3, 9, 4, 0, tzinfo=UTC), date(2026, 3, 9)),
+        ],
+    ),
+    "new-york-autumn": (
+        "America/New_York",
+        [  # 02:00 EDT falls back to 01:00 EST at 06:00Z on Sunday 1 November
+            (datetime(2026, 11, 1, 3, 59, tzinfo=UTC), date(2026, 10, 31)),
+            (datetime(2026, 11, 1, 4, 0, tzinfo=UTC), date(2026, 11, 1)),
+            (datetime(2026, 11, 1, 5, 30, tzinfo=UTC), date(2026, 11, 1)),  # 01:30 EDT
+            (datetime(2026, 11, 1, 6, 30, tzinfo=UTC), date(2026, 11, 1)),  # 01:30 EST
+            (datetime(2026, 11, 2, 4, 59, tzinfo=UTC), date(2026, 11, 1)),
+            (datetime(2026, 11, 2, 5, 0, tzinfo=UTC), date(2026, 11, 2)),
+        ],
+    ),
+    "london-spring": (
+        "Europe/London",
+        [  # 01:00 GMT jumps to 02:00 BST on Sunday 29 March
+            (datetime(2026, 3, 28, 23, 59, tzinfo=UTC), date(2026, 3, 28)),
+            (datetime(2026, 3, 29, 0, 0, tzinfo=UTC), date(2026, 3, 29)),
+            (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), date(2026, 3, 29)),
+            (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), date(2026, 3, 29)),
+            (datetime(2026, 3, 29, 22, 59, tzinfo=UTC), date(2026, 3, 29)),
+            (datetime(2026, 3, 29, 23, 0, tzinfo=UTC), date(2026, 3, 30)),
+        ],
+    ),
+    "london-autumn": (
+        "Europe/London",
+        [  # 02:00 BST falls back to 01:00 GMT on Sunday 25 October
+            (datetime(2026, 10, 24, 22, 59, tzinfo=UTC), date(2026, 10, 24)),
+            (datetime(2026, 10, 24, 23, 0, tzinfo=UTC), date(2026, 10, 25)),
+            (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), date(2026, 10, 25)),  # 01:30 BST
+            (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), date(2026, 10, 25)),  # 01:30 GMT
+            (datetime(2026, 10, 25, 23, 59, tzinfo=UTC), date(2026, 10, 25)),
+            (datetime(2026, 10, 26, 0, 0, tzinfo=UTC), date(2026, 10, 26)),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DST_DAYS))
+async def test_daylight_saving_days_are_one_local_day(
+    service: Backdays, db: Database, clock: FakeClock, case: str
+) -> None:
+    zone, instants = DST_DAYS[case]
+    await on_write(db, update_guild_settings, GUILD, timezone=zone)
+    seen: set[date] = set()
+    for instant, expected_day in instants:
+        clock.now = instant
+        result = await service.log(GUILD, 1)
+        assert result.day == expected_day, instant
+        assert result.logged == (expected_day not in seen), instant
+        seen.add(expected_day)
+        assert result.stats == streak_stats(seen, expected_day, 1)
+    assert await raw_days(db, GUILD, 1) == sorted(seen)
+    await assert_consistent(service, GUILD, 1)
+
+
+@pytest.mark.parametrize(
+    ("zone", "run_end", "lapse"),
+    [
+        ("America/New_York", date(2026, 2, 23), datetime(2026, 3, 9, 4, 0, tzinfo=UTC)),
+        ("America/New_York", date(2026, 10, 19), datetime(2026, 11, 2, 5, 0, tzinfo=UTC)),
+        ("Europe/London", date(2026, 3, 16), datetime(2026, 3, 29, 23, 0, tzinfo=UTC)),
+        ("Europe/London", date(2026, 10, 12), datetime(2026, 10, 26, 0, 0, tzinfo=UTC)),
+    ],
+)
+async def test_streak_lapses_at_local_midnight_across_daylight_saving(
+    service: Backdays, db: Database, clock: FakeClock, zone: str, run_end: date, lapse: datetime
+) -> None:
+    await on_write(db, update_guild_settings, GUILD, timezone=zone)
+    wednesday = run_end + timedelta(days=2)
+    clock.now = at(zone, wednesday.year, wednesday.month, wednesday.day, 12, 0)
+    assert (await service.log(GUILD, 1)).stats.run_end == run_end
+    row = await stored(db, GUILD, 1)
+    assert row is not None
+    assert row.expires_at == lapse.isoformat()
+
+    clock.now = lapse - timedelta(seconds=1)  # 23:59:59 on the Sunday after the week after
+    assert await service.expire() == 0
+    assert (await stored(db, GUILD, 1)) == row
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert stats.current == 1
+
+    clock.now = lapse
+    assert await service.expire() == 1
+    assert (await stored(db, GUILD, 1)) == Row(0, 1, 1, None)
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert stats.current == 0
+
+
+async def test_year_end_and_iso_week_53(service: Backdays, db: Database, clock: FakeClock) -> None:
+    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London", weekly_target=2)
+    for day in (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 28)):
+        clock.now = at("Europe/London", day.year, day.month, day.day, 20, 0)
+        await service.log(GUILD, 1)
+
+    clock.now = at("Europe/London", 2027, 1, 3, 23, 59)  # Sunday, still ISO week 2026-W53
+    result = await service.log(GUILD, 1)
+    assert result.day == date(2027, 1, 3)
+    assert week_of(result.day) == date(2026, 12, 28)
+    assert date(2026, 12, 28).isocalendar()[:2] == (2026, 53)
+    assert (result.stats.this_week, result.stats.current) == (2, 2)
+    assert result.stats.run_end == date(2026, 12, 28)
+    row = await stored(db, GUILD, 1)
+    assert row is not None
+    assert row.expires_at == "2027-01-11T00:00:00+00:00"
+
+    clock.advance(minutes=1)  # Monday 4 January 2027: week 1 begins, in progress
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.this_week, stats.current) == (0, 2)
+    await service.log(GUILD, 1)
+    clock.advance(days=1)
+    result = await service.log(GUILD, 1)
+    assert (result.stats.this_week, result.stats.current, result.stats.best) == (2, 3, 3)
+    await service.expire()
+    await assert_consistent(service, GUILD, 1)
+
+
+# --- 3. undo -------------------------------------------------------------------------
+
+
+async def test_undo_removes_the_most_recent_of_today_and_yesterday(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    clock.now = WEDNESDAY - timedelta(days=7)
+    await service.log(GUILD, 1)  # last week: one qualifying week
+    clock.now = WEDNESDAY
+    await service.log(GUILD, 1, "yesterday")
+    await service.log(GUILD, 1)
+
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed == date(2026, 11, 18)
+    assert (undone.stats.current, undone.stats.this_week, undone.stats.total) == (2, 1, 2)
+    await assert_consistent(service, GUILD, 1)
+
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed == date(2026, 11, 17)
+    assert (undone.stats.current, undone.stats.this_week, undone.stats.total) == (1, 0, 1)
+    await assert_consistent(service, GUILD, 1)
+
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed is None
+    assert undone.stats.total == 1
+    assert await raw_days(db, GUILD, 1) == [date(2026, 11, 11)]
+
+
+async def test_undo_with_only_yesterday_removes_yesterday(service: Backdays) -> None:
+    await service.log(GUILD, 1, "yesterday")
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed == date(2026, 11, 17)
+    assert undone.stats.total == 0
+    assert await stored(service.db, GUILD, 1) is None
+
+
+async def test_the_best_streak_never_falls(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    for offset in (14, 7, 0):  # three weeks in a row, ending this week
+        clock.now = WEDNESDAY - timedelta(days=offset)
+        await service.log(GUILD, 1)
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.current, stats.best) == (3, 3)
+
+    undone = await service.undo(GUILD, 1)  # this week is empty again, still in progress
+    assert (undone.stats.current, undone.stats.best) == (2, 3)
+    await service.change_server_settings(GUILD, timezone=None, weekly_target=2)
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.current, stats.best) == (0, 3)  # recomputed from the logs, best is 0
+    assert await stored(db, GUILD, 1) == Row(0, 3, 2, None)
+
+
+async def test_undo_with_nothing_logged(service: Backdays, db: Database) -> None:
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed is None
+    assert (undone.stats.current, undone.stats.total) == (0, 0)
+    assert await stored(db, GUILD, 1) is None
+
+
+@pytest.mark.parametrize("days_ago", [2, 3])
+async def test_undo_never_reaches_older_logs(
+    service: Backdays, db: Database, clock: FakeClock, days_ago: int
+) -> None:
+    old = date(2026, 11, 18) - timedelta(days=days_ago)
+    assert await on_write(db, streak_store.insert_log, GUILD, 1, old, None, clock.now)
+
+    undone = await service.undo(GUILD, 1)
+    assert undone.removed is None
+    assert undone.stats.total == 1
+    assert await raw_days(db, GUILD, 1) == [old]
+    await assert_consistent(service, GUILD, 1)
+
+
+async def test_undo_only_touches_the_caller_in_the_caller_server(
+    service: Backdays, db: Database
+) -> None:
+    await service.log(GUILD, 1)
+    await service.log(GUILD, 2)
+    await service.log(OTHER_GUILD, 1)
+    assert (await service.undo(GUILD, 1)).removed == date(2026, 11, 18)
+    assert await raw_days(db, GUILD, 1) == []
+    assert await raw_days(db, GUILD, 2) == [date(2026, 11, 18)]
+    assert await raw_days(db, OTHER_GUILD, 1) == [date(2026, 11, 18)]
+
+
+# --- 4. expiry -----------------------------------------------------------------------
+
+
+async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)  # Wednesday, week of 2 November
+    for _ in range(3):
+        result = await service.log(GUILD, 1)
+        clock.advance(days=7)
+    assert (result.stats.current, result.stats.best) == (3, 3)
+    assert result.stats.run_end == date(2026, 11, 16)
+    lapse = streak_expires_at(date(2026, 11, 16), ZoneInfo("UTC"))
+    assert lapse == datetime(2026, 11, 30, tzinfo=UTC)
+    row = await stored(db, GUILD, 1)
+    assert row == Row(3, 3, 3, lapse.isoformat())
+
+    # A member with a shorter streak, still alive.
+    clock.now = datetime(2026, 11, 17, 12, tzinfo=UTC)
+    await service.log(GUILD, 2)
+    clock.advance(days=7)
+    await service.log(GUILD, 2)
+    assert await board(db, GUILD) == [(1, 1, 3), (2, 2, 2)]
+
+    # The week of 23 November is in progress and empty: nothing lapses, even at its end.
+    clock.now = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    assert await service.expire() == 0
+    clock.now = lapse - timedelta(microseconds=1)
+    assert await service.expire() == 0
+    assert await stored(db, GUILD, 1) == row
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert stats.current == 3
+
+    clock.now = lapse
+    assert await service.expire() == 1
+    assert await stored(db, GUILD, 1) == Row(0, 3, 3, None)
+    await assert_consistent(service, GUILD, 1)
+    await assert_consistent(service, GUILD, 2)
+    assert await service.expire() == 0  # idempotent
+
+    assert await board(db, GUILD) == [(1, 2, 2), (2, 1, 0)]
+    standing = await on(db, streak_store.standing_of, GUILD, 1)
+    assert standing is not None
+    assert (standing.rank, standing.standing.best) == (2, 3)
+    await assert_standing_counts(db)
+
+
+async def test_the_leaderboard_sweeps_lapsed_streaks_itself(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)
+    await service.log(GUILD, 1)
+    await service.log(GUILD, 1, "yesterday")
+    clock.now = datetime(2026, 11, 11, 12, tzinfo=UTC)
+    await service.log(GUILD, 2)
+    shown = await service.leaderboard(GUILD, 1, 10)
+    assert [(r.rank, r.standing.user_id) for r in shown.rows] == [(1, 1), (2, 2)]
+
+    clock.now = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # member 1 lapses, 2 is in progress
+    shown = await service.leaderboard(GUILD, 1, 10)
+    assert [(r.rank, r.standing.user_id, r.standing.current) for r in shown.rows] == [
+        (1, 2, 1),
+        (2, 1, 0),
+    ]
+    assert shown.me is not None
+    assert (shown.me.rank, shown.me.standing.best) == (2, 1)
+    assert await service.expire() == 0  # already swept
+    for user in (1, 2):
+        await assert_consistent(service, GUILD, user)
+
+
+async def test_logging_this_week_keeps_a_streak_alive(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)
+    await service.log(GUILD, 1)
+    clock.advance(days=7)
+    await service.log(GUILD, 1)
+    row = await stored(db, GUILD, 1)
+    assert row is not None
+    assert row.expires_at == "2026-11-23T00:00:00+00:00"
+    clock.now = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # Sunday, last hour of the next week
+    result = await service.log(GUILD, 1)
+    assert result.stats.current == 3
+    clock.now = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # the old lapse instant
+    assert await service.expire() == 0
+    assert await stored(db, GUILD, 1) == Row(3, 3, 3, "2026-11-30T00:00:00+00:00")
+    await assert_consistent(service, GUILD, 1)
+
+
+# --- 5. target change ----------------------------------------------------------------
+
+
+async def test_target_change_recomputes_every_member(
+    service: Backdays, db: Database, clock: FakeClock
+) -> None:
+    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London")
+    await set_member_timezone(db, 3, "Pacific/Kiritimati")
+    patterns = {  # days before Wednesday 18 November logged, per member
+        1: [0, 1, 7, 8, 14],
+        2: [0, 7, 14, 21],
+        3: [1, 2, 3, 9, 10, 15],
+        4: [21, 22],
+    }
+    for user, offsets in patterns.items():
+        for offset in sorted(offsets, reverse=True):
+            clock.now = WEDNESDAY - timedelta(days=offset)
+            await service.log(GUILD, user)
+    clock.now = WEDNESDAY
+    await service.log(OTHER_GUILD, 1)
+    other_before = await stored(db, OTHER_GUILD, 1)
+
+    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
+    row = await stored(db, GUILD, 2)
+    assert row is not None
+    assert row.current == 4  # stale until recomputed
+    assert await service.recompute_guild(GUILD) == len(patterns)
+    for user in patterns:
+        await assert_consistent(service, GUILD, user)
+    # No week holds two days any more, but the best of 4 was earned and never falls.
+    assert await stored(db, GUILD, 2) == Row(0, 4, 4, None)
+    assert await stored(db, OTHER_GUILD, 1) == other_before
+
+    # The /coach settings path changes and recomputes in one call, timezone included.
+    before, after = await service.change_server_settings(
+        GUILD, timezone="America/Los_Angeles", weekly_target=1
+    )
+    assert (before.weekly_target, after.weekly_target) == (2, 1)
+    assert after.timezone == "America/Los_Angeles"
+    for user in patterns:
+        await assert_consistent(service, GUILD, user)
+    await assert_standing_counts(db)
+    unchanged = await service.change_server_settings(GUILD, timezone=None, weekly_target=1)
+    assert unchanged == (after, after)
+
+
+# --- 6. property: stored stats always match the raw logs ------------------------------
+
+MEMBERS = (1, 2, 3)
+MEMBER_ZONES = {2: "Pacific/Kiritimati", 3: "America/New_York"}  # 1 uses the server's
+SERVER_ZONE = "Pacific/Pago_Pago"
+START = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # covers the New York change on 1 Nov
+
+logs = st.tuples(st.just("log"), st.sampled_from(MEMBERS), st.sampled_from(["today", "yesterday"]))
+actions = st.one_of(
+    logs,
+    logs,  # logging twice as often as anything else keeps streaks alive long enough to lapse
+    st.tuples(st.just("undo"), st.sampled_from(MEMBERS)),
+    st.tuples(st.just("target"), st.integers(1, 7)),
+    st.tuples(st.just("expire")),
+)
+# Each step first moves the clock by 0-3 days, then acts: 20-50 steps span about 60 days.
+hours = st.one_of(st.sampled_from([0, 12, 24, 48, 72]), st.integers(0, 72))
+steps = st.tuples(hours, actions)
+
+
+ZONES = {user: ZoneInfo(MEMBER_ZONES.get(user, SERVER_ZONE)) for user in MEMBERS}
+
+
+async def check_members(
+    db: Database, now: datetime, target: int, best_seen: dict[int, int], *, swept: bool
+) -> None:
+    """Every member's stored row against `streak_stats` over their raw logs.
+
+    The stored best is the highest best recomputed since the member last had no logs
+    (`best_seen`, kept up to date here): it never falls, not on an undo nor on a raised
+    target. Right after `expire()` (`swept`) the rows must match exactly. Otherwise only
+    a current streak whose lapse instant has passed may still be stale (it will be
+    swept): its best and total are exact, and the recomputed current is 0.
+    """
+    logs = await db.conn.execute_fetchall(
+        "SELECT user_id, day FROM backday_logs WHERE guild_id = ?", (GUILD,)
+    )
+    rows = await db.conn.execute_fetchall(
+        "SELECT user_id, current_streak, best_streak, total_days, expires_at"
+        " FROM member_stats WHERE guild_id = ?",
+        (GUILD,),
+    )
+    days: dict[int, list[date]] = {user: [] for user in MEMBERS}
+    for user, day in logs:
+        days[user].append(date.fromisoformat(day))
+    stored_rows = {row[0]: Row(*row[1:]) for row in rows}
+    assert set(stored_rows) == {user for user in MEMBERS if days[user]}  # no logs, no row
+    for user in MEMBERS:
+        if days[user]:
+            best = streak_stats(days[user], local_date(now, ZONES[user]), target).best
+            best_seen[user] = max(best_seen.get(user, 0), best)
+        else:
+            best_seen.pop(user, None)
+    for user, row in stored_rows.items():
+        zone = ZONES[user]
+        expected = replace(
+            streak_stats(days[user], local_date(now, zone), target), best=best_seen[user]
+        )
+        lapse = streak_expires_at(expected.run_end, zone)
+        if not swept and row.expires_at is not None and row.expires_at <= now.isoformat():
+            event("a lapse was pending")
+            assert (row.best, row.total, expected.current) == (expected.best, expected.total, 0)
+            continue
+        assert row == Row(
+            expected.current,
+            expected.best,
+            expected.total,
+            None if lapse is None else lapse.isoformat(),
+        ), (user, days[user], now)
+
+
+async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = await Database.open(Path(folder) / "backbone.db")
+        try:
+            clock = FakeClock(START)
+            service = Backdays(db, clock)
+            target = 1
+            best_seen: dict[int, int] = {}
+            await on_write(db, update_guild_settings, GUILD, timezone=SERVER_ZONE)
+            for user, zone in MEMBER_ZONES.items():
+                await set_member_timezone(db, user, zone)
+            for hours, action in ops:
+                clock.advance(hours=hours)
+                match action:
+                    case ("log", int(user), "today" | "yesterday" as when):
+                        await service.log(GUILD, user, when)
+                    case ("undo", int(user)):
+                        await service.undo(GUILD, user)
+                    case ("target", int(target)):
+                        await on_write(db, update_guild_settings, GUILD, weekly_target=target)
+                        await service.recompute_guild(GUILD)
+                    case ("expire",):
+                        event(f"expire() zeroed {await service.expire()}")
+                await check_members(db, clock.now, target, best_seen, swept=action[0] == "expire")
+                await assert_standing_counts(db)
+            event(f"{(clock.now - START).days // 14 * 14}+ days simulated")
+            await service.expire()
+            await check_members(db, clock.now, target, best_seen, swept=True)
+            for user in MEMBERS:  # and once more through the service's own reading
+                await assert_consistent(service, GUILD, user)
+            logged = [user for user in MEMBERS if await raw_days(db, GUILD, user)]
+            assert await on(db, streak_store.member_count, GUILD) == len(logged)
+            await assert_standing_counts(db)
+        finally:
+            await db.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(steps, min_size=20, max_size=50))
+def test_stored_streaks_always_match_the_raw_logs(
+    ops: list[tuple[int, tuple[object, ...]]],
+) -> None:
+    asyncio.run(run_operations(ops))
+
+
+# --- 7. concurrency ------------------------------------------------------------------
+
+
+async def test_fifty_members_logging_at_once(service: Backdays, db: Database) -> None:
+    results = await asyncio.gather(*(service.log(GUILD, user) for user in range(1, 51)))
+    assert all(r.logged for r in results)
+    assert all(r.stats.total == 1 and r.stats.current == 1 for r in results)
+    assert await count(db, "backday_logs") == 50
+    assert await count(db, "member_stats") == 50
+    assert await on(db, streak_store.member_count, GUILD) == 50
+    await assert_standing_counts(db)
+    for user in range(1, 51):
+        await assert_consistent(service, GUILD, user)
+
+
+async def test_same_day_twice_at_once_logs_once(service: Backdays, db: Database) -> None:
+    results = await asyncio.gather(service.log(GUILD, 1), service.log(GUILD, 1))
+    assert sorted(r.logged for r in results) == [False, True]
+    assert {r.day for r in results} == {date(2026, 11, 18)}
+    assert await count(db, "backday_logs") == 1
+    assert await stored(db, GUILD, 1) == Row(1, 1, 1, "2026-11-30T00:00:00+00:00")
+    await assert_standing_counts(db)
+
+
+def kind_when(kind: int) -> When:
+    return "today" if kind % 2 else "yesterday"
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_concurrent_log_and_undo_stay_consistent(
+    service: Backdays, db: Database, clock: FakeClock, seed: int
+) -> None:
+    clock.now = WEDNESDAY - timedelta(days=7)
+    await service.log(GUILD, 1)
+    clock.now = WEDNESDAY
+    pattern = [(seed * 7 + n * 3) % 4 for n in range(24)]
+    calls = [
+        service.undo(GUILD, 1) if kind == 0 else service.log(GUILD, 1, kind_when(kind))
+        for kind in pattern
+    ]
+    results = await asyncio.gather(*calls, service.expire(), service.log(GUILD, 2))
+    await assert_consistent(service, GUILD, 1)
+    await assert_consistent(service, GUILD, 2)
+    await assert_standing_counts(db)
+    # Every reply is a state the member really passed through: last week's log kept,
+    # and at most today and yesterday added.
+    for result in results[: len(pattern)]:
+        assert isinstance(result, LogResult | UndoResult)
+        assert 1 <= result.stats.total <= 3
+        assert result.stats.current >= 1
+
+
+async def test_a_first_log_racing_a_target_change_is_stored_under_the_new_target(
+    service: Backdays, db: Database
+) -> None:
+    """Regression: `log` read the target before taking the write lock, so a first log
+    queued behind a target change was saved under the old target, after `recompute_guild`
+    had listed the members without it."""
+    await service.log(GUILD, 1)
+    # Another command's write holds the database thread while both are queued behind it.
+    busy = asyncio.create_task(db.write(lambda conn: time.sleep(0.1)))
+    await asyncio.sleep(0.01)
+    change = asyncio.create_task(
+        service.change_server_settings(GUILD, timezone=None, weekly_target=3)
+    )
+    first_log = asyncio.create_task(service.log(GUILD, 2))
+    await asyncio.gather(busy, change, first_log)
+    assert (await on(db, get_guild_settings, GUILD)).weekly_target == 3
+    await assert_consistent(service, GUILD, 1)
+    await assert_consistent(service, GUILD, 2)  # was stored (1, 1, 1), under target 1
+
+
+# --- 8. leaderboard ------------------------------------------------------------------
+
+# (user_id, current, best, total) in rank order: ties on all three numbers are listed by
+# user_id descending, the index's tie-break order that keeps pages stable.
+BOARD = [
+    (70, 3, 5, 20),
+    (40, 3, 5, 20),
+    (10, 3, 4, 30),
+    (90, 2, 9, 50),
+    (60, 2, 9, 40),
+    (50, 2, 9, 40),
+    (20, 2, 9, 40),
+    (30, 0, 1, 1),
+]
+RANKS = [1, 1, 3, 4, 5, 5, 5, 8]
+EXPECTED = [(rank, entry[0]) for rank, entry in zip(RANKS, BOARD, strict=True)]
+
+
+async def seed_board(db: Database) -> None:
+    rows = [(GUILD, *entry) for entry in sorted(BOARD)]
+    rows += [(OTHER_GUILD, 99, 50, 50, 50), (OTHER_GUILD, 40, 9, 9, 9)]
+    await db.write(
+        lambda conn: conn.executemany(
+            "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
+            " total_days) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+    )
+
+
+def pairs(ranked: list[streak_store.RankedStanding]) -> list[tuple[int, int]]:
+    return [(r.rank, r.standing.user_id) for r in ranked]
+
+
+async def test_leaderboard_order_and_shared_ranks(db: Database) -> None:
+    await seed_board(db)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10)
+    ranked = await on(db, streak_store.rank_rows, GUILD, rows)
+    assert [
+        (r.rank, r.standing.user_id, r.standing.current, r.standing.best, r.standing.total)
+        for r in ranked
+    ] == [(rank, *entry) for rank, entry in zip(RANKS, BOARD, strict=True)]
+    assert await on(db, streak_store.member_count, GUILD) == len(BOARD)
+    await assert_standing_counts(db)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 10])
+async def test_leaderboard_pages_keep_ranks_across_boundaries(db: Database, size: int) -> None:
+    await seed_board(db)
+    pages = [EXPECTED[n : n + size] for n in range(0, len(EXPECTED), size)]
+
+    forward = []
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, size)
+    while rows:
+        forward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
+        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, after=rows[-1])
+    assert forward == pages
+
+    # And back again from the last page, each page read from the first row of the next.
+    whole = await on(db, streak_store.leaderboard_rows, GUILD, len(BOARD))
+    rows = whole[(len(pages) - 1) * size :]
+    backward = []
+    while rows:
+        backward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
+        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, before=rows[0])
+    assert backward == pages[::-1]
+
+
+async def test_the_service_pages_the_board(service: Backdays, db: Database) -> None:
+    await seed_board(db)
+    first = await service.leaderboard(GUILD, 20, 3)
+    assert (first.page, first.pages) == (0, 3)
+    assert pairs(first.rows) == EXPECTED[:3]
+    assert first.me is not None
+    assert (first.me.rank, first.me.standing.user_id) == (5, 20)
+
+    second = await service.leaderboard(GUILD, 20, 3, page=1, after=first.rows[-1].standing)
+    assert (second.page, pairs(second.rows)) == (1, EXPECTED[3:6])
+    third = await service.leaderboard(GUILD, 20, 3, page=2, after=second.rows[-1].standing)
+    assert (third.page, pairs(third.rows)) == (2, EXPECTED[6:])
+    back = await service.leaderboard(GUILD, 20, 3, page=1, before=third.rows[0].standing)
+    assert (back.page, pairs(back.rows)) == (1, EXPECTED[3:6])
+
+    # A button from a board that has since changed: past the end starts again at the top.
+    stale = streak_store.Standing(user_id=1, current=-1, best=0, total=0)
+    restarted = await service.leaderboard(GUILD, 20, 3, page=7, after=stale)
+    assert (restarted.page, pairs(restarted.rows)) == (0, EXPECTED[:3])
+    outsider = await service.leaderboard(GUILD, 12345, 3)
+    assert outsider.me is None
+
+
+async def test_standing_of_each_member(db: Database) -> None:
+    await seed_board(db)
+    for rank, (user, current, best, total) in zip(RANKS, BOARD, strict=True):
+        standing = await on(db, streak_store.standing_of, GUILD, user)
+        assert standing is not None
+        assert standing.rank == rank
+        assert (standing.standing.current, standing.standing.best) == (current, best)
+        assert standing.standing.total == total
+    assert await on(db, streak_store.standing_of, GUILD, 99) is None  # only in the other server
+    assert await on(db, streak_store.standing_of, GUILD, 12345) is None
+    other = await on(db, streak_store.standing_of, OTHER_GUILD, 40)
+    assert other is not None
+    assert (other.rank, other.standing.current) == (2, 9)
+
+
+async def test_other_servers_never_appear(db: Database) -> None:
+    await seed_board(db)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 100)
+    assert 99 not in {r.user_id for r in rows}
+    assert all(r.current <= 3 for r in rows)
+    after_top = await on(db, streak_store.leaderboard_rows, GUILD, 100, after=rows[0])
+    assert len(after_top) == len(BOARD) - 1
+    assert await on(db, streak_store.leaderboard_rows, 3003, 10) == []
+    assert await on(db, streak_store.member_count, 3003) == 0
+    assert await on(db, streak_store.member_count, OTHER_GUILD) == 2
+
+
+# --- 9. query plans ------------------------------------------------------------------
+
+
+async def traced(db: Database, run: Awaitable[object]) -> list[str]:
+    """The statements `run` executes, with their parameters inlined, each listed once."""
+    statements: list[str] = []
+    await db.conn.set_trace_callback(statements.append)
+    try:
+        await run
+    finally:
+        await db.conn.set_trace_callback(None)
+    return list(dict.fromkeys(statements))
+
+
+async def plan(db: Database, sql: str) -> str:
+    async with db.conn.execute("EXPLAIN QUERY PLAN " + sql) as cursor:
+        return "\n".join(row[3] for row in await cursor.fetchall())
+
+
+def assert_indexed(plan_text: str) -> None:
+    assert (
+        "USING INDEX" in plan_text
+        or "USING COVERING INDEX" in plan_text
+        or ("USING PRIMARY KEY" in plan_text)
+    ), plan_text
+    for line in plan_text.splitlines():
+        assert not (line.startswith("SCAN") and "INDEX" not in line), plan_text
+    assert "TEMP B-TREE" not in plan_text, plan_text  # the index gives the order, no sort
+
+
+async def seed_many(db: Database) -> None:
+    rows = [
+        (
+            guild,
+            user,
+            user % 5,
+            user % 7,
+            user % 11,
+            f"2026-11-{1 + user % 28:02d}T00:00:00+00:00" if user % 3 else None,
+        )
+        for guild in (GUILD, OTHER_GUILD, 3003)
+        for user in range(300)
+    ]
+    await db.write(
+        lambda conn: conn.executemany("INSERT INTO member_stats VALUES (?, ?, ?, ?, ?, ?)", rows)
+    )
+
+
+@pytest.mark.parametrize("cursor", ["top", "after", "before"])
+async def test_leaderboard_queries_use_the_rank_index(db: Database, cursor: str) -> None:
+    await seed_many(db)
+    edge = streak_store.Standing(user_id=150, current=2, best=3, total=7)
+    after = edge if cursor == "after" else None
+    before = edge if cursor == "before" else None
+    statements = await traced(
+        db, on(db, streak_store.leaderboard_rows, GUILD, 10, after=after, before=before)
+    )
+    assert len(statements) == 1
+    page_plan = await plan(db, statements[0])
+    assert "member_stats_rank" in page_plan, page_plan
+    assert_indexed(page_plan)
+
+
+async def test_ranks_and_counts_are_read_by_key(db: Database) -> None:
+    await seed_many(db)
+    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10, after=Standing(150, 2, 3, 7))
+
+    async def everything() -> None:
+        await on(db, streak_store.rank_rows, GUILD, rows)
+        await on(db, streak_store.standing_of, GUILD, 42)
+        await on(db, streak_store.member_count, GUILD)
+
+    statements = await traced(db, everything())
+    assert statements
+    for sql in statements:
+        assert_indexed(await plan(db, sql))
+
+
+async def test_expiry_update_uses_the_expiry_index(db: Database) -> None:
+    await seed_many(db)
+    statements = await traced(
+        db, on(db, streak_store.expire_streaks, datetime(2026, 11, 10, tzinfo=UTC))
+    )
+    updates = [s for s in statements if s.startswith("UPDATE member_stats")]
+    assert len(updates) == 1
+    update_plan = await plan(db, updates[0])
+    assert "member_stats_expiry" in update_plan, update_plan
+    assert_indexed(update_plan)
+    await assert_standing_counts(db)
