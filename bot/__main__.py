@@ -15,8 +15,8 @@ import aiohttp
 import discord
 
 from bot.config import ConfigError, Secret, Settings
+from bot.core.replies import to_text
 from bot.features.knowledge.loader import KnowledgeBaseError
-from bot.features.knowledge.render import to_text
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
 from bot.storage.sqlite.connection import Database

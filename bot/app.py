@@ -9,9 +9,10 @@ import yarl
 from discord.ext import commands
 
 from bot.config import DISCORD_API, Settings
+from bot.core.clock import Clock, utc_now
 from bot.features.knowledge.store import KnowledgeStore
 from bot.features.posture.service import Nudges
-from bot.features.streaks.service import Backdays, Clock, utc_now
+from bot.features.streaks.service import Backdays
 from bot.runtime.errors import BackboneTree
 from bot.runtime.http import amortize_bucket_sweeps
 from bot.runtime.sync import sync_commands

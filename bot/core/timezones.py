@@ -6,7 +6,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from bot.core.errors import UserFacingError
-from bot.features.knowledge.search import Choice, NamedEntry, NameIndex
+from bot.core.fuzzy import Choice, NamedEntry, NameIndex
 
 
 @cache

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import UserFacingError
-from bot.features.knowledge.render import Reply
+from bot.core.replies import Reply
 from bot.runtime.replies import send_reply
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.features.knowledge.render import EmbedSpec, Reply
+from bot.core.replies import EmbedSpec, Reply
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

@@ -10,11 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.replies import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply, discord_timestamp
+from bot.core.time_of_day import parse_member_time
 from bot.core.timezones import resolve_timezone, timezone_choices
 from bot.features.knowledge.loader import KnowledgeBaseError
-from bot.features.knowledge.render import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply
-from bot.features.posture.replies import when
-from bot.features.posture.service import parse_member_time
 from bot.runtime.replies import NO_MENTIONS, send_reply
 from bot.storage.sqlite.settings import GuildSettings
 
@@ -138,7 +137,9 @@ class AdminCog(commands.Cog):
         next_nudge = await self.bot.posture.configure_server(after)
         await send_reply(
             interaction,
-            settings_reply(before, after, "" if next_nudge is None else when(next_nudge)),
+            settings_reply(
+                before, after, "" if next_nudge is None else discord_timestamp(next_nudge)
+            ),
         )
 
     @settings.autocomplete("timezone")

@@ -10,19 +10,16 @@ import re
 from collections.abc import Sequence
 
 from bot.core.errors import UserFacingError
+from bot.core.fuzzy import NameIndex
+from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, Reply, clip
 from bot.features.knowledge.render import (
     ASK_COLOUR,
-    FIELD_VALUE_LIMIT,
     HELP_COLOUR,
-    EmbedSpec,
-    Field,
-    Reply,
-    clip,
     exercise_embed,
     overview_embed,
     situation_embed,
 )
-from bot.features.knowledge.search import Hit, NameIndex
+from bot.features.knowledge.search import Hit
 from bot.features.knowledge.store import Knowledge
 
 ASK_MAX_LENGTH = 200

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.fuzzy import Choice
 from bot.features.knowledge.answers import ASK_MAX_LENGTH, ask_reply, cue_reply, why_back_pain_reply
-from bot.features.knowledge.search import Choice
 from bot.runtime.replies import send_reply
 
 if TYPE_CHECKING:

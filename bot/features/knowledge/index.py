@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.fuzzy import NamedEntry, NameIndex
 from bot.features.knowledge.model import KnowledgeBase
-from bot.features.knowledge.search import Document, NamedEntry, NameIndex, Passage, TextIndex
+from bot.features.knowledge.search import Document, Passage, TextIndex
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.core.replies import EmbedSpec
 from bot.core.text import normalize
 from bot.features.knowledge.model import KnowledgeBase, Origin
 from bot.features.knowledge.schema import (
@@ -336,7 +337,7 @@ def _check_rendering(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
         render,  # render imports the model; import here avoids a cycle
     )
 
-    checks: list[tuple[str, render.EmbedSpec]] = []
+    checks: list[tuple[str, EmbedSpec]] = []
     checks += [(f"exercise:{i}", render.exercise_embed(kb, e)) for i, e in kb.exercises.items()]
     checks += [(f"situation:{i}", render.situation_embed(kb, s)) for i, s in kb.situations.items()]
     if kb.overview is not None:

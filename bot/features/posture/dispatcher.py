@@ -16,8 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.core.clock import Clock
 from bot.features.posture.service import Claim, Nudges, Outcome, ServerClaim
-from bot.features.streaks.service import Clock
 
 log = logging.getLogger(__name__)
 

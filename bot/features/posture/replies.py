@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.replies import EmbedSpec, Field, Reply, discord_timestamp
 from bot.features.knowledge.model import KnowledgeBase
-from bot.features.knowledge.render import EmbedSpec, Field, Reply, source_line
+from bot.features.knowledge.render import source_line
 from bot.features.posture.service import PostureStatus
 from bot.storage.sqlite.posture import Reminder
 
@@ -23,12 +24,6 @@ _STATUS_WORDS = {
     "uncertain": "possibly not delivered: I stopped while sending it",
     "sending": "being sent",
 }
-
-
-def when(at: datetime) -> str:
-    """A Discord timestamp: shown in each reader's own timezone and language."""
-    seconds = int(at.timestamp())
-    return f"<t:{seconds}:F> (<t:{seconds}:R>)"
 
 
 def _schedule(reminder: Reminder, zone: str) -> str:
@@ -55,7 +50,7 @@ def welcome_dm(reminder: Reminder, zone: str, next_at: datetime) -> Reply:
     return Reply(
         content=(
             f"👋 You're set up for a daily posture nudge: {_schedule(reminder, zone)}.\n"
-            f"Next nudge: {when(next_at)}.\n"
+            f"Next nudge: {discord_timestamp(next_at)}.\n"
             "Each nudge has buttons to snooze it for an hour or turn nudges off; "
             "`/posture status` shows your settings."
         )
@@ -72,7 +67,7 @@ def opted_in_reply(
 ) -> Reply:
     lines = [
         f"✅ Posture nudges on: {_schedule(reminder, zone)}.",
-        f"Next nudge: {when(next_at)}.",
+        f"Next nudge: {discord_timestamp(next_at)}.",
     ]
     if not dm_refused:
         lines.append("I've sent you a DM to check that nudges reach you.")
@@ -117,7 +112,7 @@ def status_reply(status: PostureStatus) -> Reply:
             delivery = "By DM."
         fields = [Field("Delivery", delivery)]
         if status.next_at is not None:
-            fields.insert(0, Field("Next nudge", when(status.next_at)))
+            fields.insert(0, Field("Next nudge", discord_timestamp(status.next_at)))
     if status.last is not None:
         last = status.last
         fields.append(
@@ -139,7 +134,9 @@ def snoozed_reply(at: datetime | None) -> Reply:
         return Reply(
             content="Your posture nudges are off, so there is nothing to snooze.", ephemeral=True
         )
-    return Reply(content=f"⏰ Snoozed: I'll nudge you again {when(at)}.", ephemeral=True)
+    return Reply(
+        content=f"⏰ Snoozed: I'll nudge you again {discord_timestamp(at)}.", ephemeral=True
+    )
 
 
 def not_yours_reply() -> Reply:

@@ -18,19 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import UserFacingError
+from bot.core.clock import Clock
+from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
-from bot.features.posture.schedule import (
-    Days,
-    TimeFormatError,
-    format_time,
-    is_too_late,
-    next_due,
-    next_topic,
-    nudge_day,
-    parse_time,
-)
-from bot.features.streaks.service import Backdays, Clock
+from bot.features.posture.schedule import Days, is_too_late, next_due, next_topic, nudge_day
+from bot.features.streaks.service import Backdays
 from bot.storage.sqlite import posture as store
 from bot.storage.sqlite import settings as settings_store
 from bot.storage.sqlite.connection import Database
@@ -49,14 +41,6 @@ def _seconds(at: datetime) -> int:
 
 def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def parse_member_time(text: str) -> str:
-    """A typed time of day as stored ("HH:MM"), or a clear error for the member."""
-    try:
-        return format_time(parse_time(text))
-    except TimeFormatError as error:
-        raise UserFacingError(str(error)) from None
 
 
 def _next_slot(reminder: Reminder, zone: ZoneInfo, after: datetime) -> Reminder:

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.features.knowledge.render import Reply
+from bot.core.replies import Reply
 from bot.features.privacy import service as privacy_service
 from bot.features.privacy.replies import (
     CANCELLED,

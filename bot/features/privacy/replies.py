@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features.knowledge.render import Reply
+from bot.core.replies import Reply
 from bot.features.streaks.replies import plural
 from bot.storage.sqlite.privacy import MemberSummary
 

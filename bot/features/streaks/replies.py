@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.features.knowledge.render import EmbedSpec, Field, Reply
+from bot.core.replies import EmbedSpec, Field, Reply
 from bot.features.streaks.rules import STRIP_WEEKS, StreakStats, streak_strip
 from bot.storage.sqlite.streaks import RankedStanding
 

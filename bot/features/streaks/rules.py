@@ -23,13 +23,6 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def local_date(now: datetime, zone: ZoneInfo) -> date:
-    """The calendar date at `now` (an aware datetime) for someone living in `zone`."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(zone).date()
-
-
 def streak_expires_at(run_end: date | None, zone: ZoneInfo) -> datetime | None:
     """The instant (UTC) a streak whose last qualifying week began `run_end` lapses.
 

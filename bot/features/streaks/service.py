@@ -7,27 +7,22 @@ stored streak equal to the one recomputed from the raw logs, and returns plain v
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import Clock, local_date, utc_now
 from bot.core.errors import UserFacingError
-from bot.features.streaks.rules import StreakStats, local_date, streak_expires_at, streak_stats
+from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats
 from bot.storage.sqlite import settings as settings_store
 from bot.storage.sqlite import streaks as streak_store
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.settings import GuildSettings
 
-Clock = Callable[[], datetime]
 When = Literal["today", "yesterday"]
 NOTE_MAX_LENGTH = 200
 RECOMPUTE_BATCH = 500
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

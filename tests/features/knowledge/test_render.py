@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.replies import CONTENT_LIMIT, EmbedSpec, Field, Reply, to_text
 from bot.features.knowledge.answers import ask_reply, cue_reply, help_reply, why_back_pain_reply
 from bot.features.knowledge.render import (
-    CONTENT_LIMIT,
     NOT_MEDICAL_ADVICE,
-    EmbedSpec,
-    Field,
-    Reply,
     exercise_embed,
     overview_embed,
     situation_embed,
-    to_text,
 )
 from bot.features.knowledge.store import Knowledge
 

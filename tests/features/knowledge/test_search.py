@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.features.knowledge.search import (
-    AUTOCOMPLETE_LIMIT,
-    CHOICE_TEXT_LIMIT,
-    NamedEntry,
-    NameIndex,
-)
+from bot.core.fuzzy import AUTOCOMPLETE_LIMIT, CHOICE_TEXT_LIMIT, NamedEntry, NameIndex
 from bot.features.knowledge.store import Knowledge
 
 

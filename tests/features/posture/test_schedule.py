@@ -10,19 +10,17 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot.core.time_of_day import TimeFormatError, format_time, parse_time
 from bot.features.posture.schedule import (
     DAYS_CHOICES,
     LATE_LIMIT,
     Days,
-    TimeFormatError,
-    format_time,
     is_due_day,
     is_too_late,
     local_instant,
     next_due,
     next_topic,
     nudge_day,
-    parse_time,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.features.streaks.rules import local_date, streak_stats, streak_strip, week_of
+from bot.core.clock import local_date
+from bot.features.streaks.rules import streak_stats, streak_strip, week_of
 
 MON = date(2026, 11, 16)  # a Monday
 

@@ -20,14 +20,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from bot.core.clock import local_date
 from bot.core.errors import UserFacingError
-from bot.features.streaks.rules import (
-    StreakStats,
-    local_date,
-    streak_expires_at,
-    streak_stats,
-    week_of,
-)
+from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
 from bot.features.streaks.service import Backdays, LogResult, UndoResult, When
 from bot.storage.sqlite import streaks as streak_store
 from bot.storage.sqlite.connection import Database
