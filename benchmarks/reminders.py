@@ -2,7 +2,7 @@
 
 find_due: 1,000,000 opted-in members whose nudges are spread over the next 24 hours
 (about 700 a minute), plus 10,000 members of one big server all due in the same minute.
-Measured through `Database.read`, the path the dispatcher takes, and on one core:
+Measured through `Storage.read`, the path the dispatcher takes, and on one core:
 
 * `next_due_at`: what the dispatcher asks to decide how long to sleep;
 * `due_reminders(now, 500)` in an ordinary minute (about 700 due);
@@ -51,12 +51,13 @@ from benchmarks.common import (
     print_table,
     write_results,
 )
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.posture import due_reminders, next_due_at
+from bot.storage.sqlite.posture import SqlitePosture
 
 TARGET_MS = 5.0
 BATCH = 500
-"""The dispatcher's batch: `due_reminders(conn, now, 500)`."""
+"""The dispatcher's batch: `tx.posture.due_reminders(now, 500)`."""
 DAY = 86_400
 NOW = datetime(2026, 11, 18, tzinfo=UTC)  # a Wednesday, midnight UTC: minute 0 of the day
 HOT_MINUTE = 9 * 60
@@ -276,10 +277,11 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
     moved_total = 0
     problems: list[str] = []
     db = await Database.open(path)
+    storage = SqliteStorage(db)
     try:
         # Warm-up, not measured: the first reads after opening load the schema.
-        await db.read(next_due_at)
-        await db.read(lambda conn: due_reminders(conn, start - 1, BATCH))
+        await storage.read(lambda tx: tx.posture.next_due_at())
+        await storage.read(lambda tx: tx.posture.due_reminders(start - 1, BATCH))
         for minute in range(24 * 60):
             now = start + minute * 60 + rng.randrange(60)
             due = await db.read(lambda conn, now=now: _count_due(conn, now))
@@ -287,25 +289,31 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                 for _ in range(hot_samples):
                     at = start + minute * 60 + rng.randrange(60)
                     got = await samples.time(
-                        HOT, lambda at=at: db.read(lambda conn: due_reminders(conn, at, BATCH))
+                        HOT,
+                        lambda at=at: storage.read(lambda tx: tx.posture.due_reminders(at, BATCH)),
                     )
                     if len(got) != BATCH:
                         problems.append(f"hot minute returned {len(got)} rows, not {BATCH}")
             else:
                 due_counts.append(due)
                 got = await samples.time(
-                    ORDINARY, lambda now=now: db.read(lambda conn: due_reminders(conn, now, BATCH))
+                    ORDINARY,
+                    lambda now=now: storage.read(lambda tx: tx.posture.due_reminders(now, BATCH)),
                 )
                 if len(got) != min(due, BATCH):
                     problems.append(f"minute {minute}: {len(got)} rows for {due} due")
             moved_total += await db.write(lambda conn, now=now: _roll(conn, now))
-            wake = await samples.time(NEXT_DUE, lambda: db.read(next_due_at))
+            wake = await samples.time(
+                NEXT_DUE, lambda: storage.read(lambda tx: tx.posture.next_due_at())
+            )
             if wake is None or wake <= now:
                 problems.append(f"minute {minute}: next_due_at {wake} not after {now}")
                 continue
             got = await samples.time(
                 NOTHING,
-                lambda wake=wake: db.read(lambda conn: due_reminders(conn, wake - 1, BATCH)),
+                lambda wake=wake: storage.read(
+                    lambda tx: tx.posture.due_reminders(wake - 1, BATCH)
+                ),
             )
             if got:
                 problems.append(f"minute {minute}: {len(got)} rows due before the next wake-up")
@@ -329,8 +337,8 @@ def query_plans(path: Path) -> dict[str, list[str]]:
     try:
         start = int(NOW.timestamp())
         calls: dict[str, Callable[[sqlite3.Connection], object]] = {
-            "next_due_at": next_due_at,
-            "due_reminders": lambda c: due_reminders(c, start + 60, BATCH),
+            "next_due_at": lambda c: SqlitePosture(c).next_due_at(),
+            "due_reminders": lambda c: SqlitePosture(c).due_reminders(start + 60, BATCH),
         }
         plans: dict[str, list[str]] = {}
         for name, call in calls.items():
@@ -398,7 +406,7 @@ def bench_find_due(quick: bool, all_cores: bool) -> dict[str, Any]:
         f"Finding due reminders: {rows:,} members over 24 h "
         f"({(rows - hot_rows) / 1440:,.0f} a minute), {hot_rows:,} due in one minute"
     )
-    print(f"Measured through Database.read on {'all cores' if core is None else f'CPU {core}'}")
+    print(f"Measured through Storage.read on {'all cores' if core is None else f'CPU {core}'}")
     print_table(
         operations,
         ["operation", "n", "p50_ms", "p90_ms", "p99_ms", "max_ms", "target_p99_ms", "passed"],

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 from benchmarks.common import percentiles, pin_to_one_core, print_table, write_results
 from bot.features.streaks.rules import streak_expires_at, streak_stats
 from bot.features.streaks.service import Backdays
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.streaks import Standing
+from bot.storage.streaks import Standing
 
 GUILD = 1
 TARGET_MS = 5.0
@@ -136,7 +137,7 @@ def query_plans(path: Path) -> dict[str, list[str]]:
 async def bench(path: Path, members: int, samples: int) -> list[dict[str, Any]]:
     db = await Database.open(path)
     clock_now = [NOW]
-    service = Backdays(db, clock=lambda: clock_now[0])
+    service = Backdays(SqliteStorage(db), clock=lambda: clock_now[0])
     rng = random.Random(SEED + 1)
     try:
         loggers = rng.sample(range(1, members + 1), samples)

@@ -19,7 +19,8 @@ from bot.core.replies import to_text
 from bot.features.knowledge.loader import KnowledgeBaseError
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
-from bot.storage.sqlite.connection import Database
+from bot.storage import Storage
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
@@ -46,7 +47,7 @@ def _load_knowledge(directory: Path) -> Knowledge:
 
 
 def _make_bot(
-    settings: Settings, knowledge: Knowledge, db: Database | None, *, serve: bool
+    settings: Settings, knowledge: Knowledge, storage: Storage | None, *, serve: bool
 ) -> Backbone:
     """`serve`: this process serves members (`run`), so it syncs changed commands on
     start and runs the nudge dispatcher; `sync` and `preview` only load the cogs."""
@@ -58,16 +59,16 @@ def _make_bot(
     return Backbone(
         settings=settings,
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
-        db=db,  # type: ignore[arg-type]  # None only for preview, where no cog touches storage
+        storage=storage,  # type: ignore[arg-type]  # None only for preview: no cog touches it
         sync_on_start=serve,
         background_tasks=serve,
     )
 
 
 async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
-    db = await Database.open(settings.database_path)
+    storage = await SqliteStorage.open(settings.database_path)
     try:
-        bot = _make_bot(settings, knowledge, db, serve=True)
+        bot = _make_bot(settings, knowledge, storage, serve=True)
         async with bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -75,21 +76,21 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
                     loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
             await bot.start(token.reveal())
     finally:
-        await db.close()
+        await storage.close()
     return EXIT_OK
 
 
 async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
     from bot.runtime.sync import sync_commands
 
-    db = await Database.open(settings.database_path)
+    storage = await SqliteStorage.open(settings.database_path)
     try:
-        bot = _make_bot(settings, knowledge, db, serve=False)
+        bot = _make_bot(settings, knowledge, storage, serve=False)
         async with bot:
             await bot.login(token.reveal())
-            count = await sync_commands(bot.tree, db, bot.application_id, guild, force=True)
+            count = await sync_commands(bot.tree, storage, bot.application_id, guild, force=True)
     finally:
-        await db.close()
+        await storage.close()
     where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
     print(f"Synced {count or 0} slash commands to {where}.")
     return EXIT_OK

@@ -16,7 +16,7 @@ from bot.features.streaks.service import Backdays
 from bot.runtime.errors import BackboneTree
 from bot.runtime.http import amortize_bucket_sweeps
 from bot.runtime.sync import sync_commands
-from bot.storage.sqlite.connection import Database
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Backbone(commands.Bot):
         *,
         settings: Settings,
         knowledge: KnowledgeStore,
-        db: Database,
+        storage: Storage,
         sync_on_start: bool = True,
         background_tasks: bool = True,
         clock: Clock = utc_now,
@@ -64,10 +64,10 @@ class Backbone(commands.Bot):
         amortize_bucket_sweeps(self.http)
         self.settings = settings
         self.knowledge = knowledge
-        self.db = db
-        self.streaks = Backdays(db, clock)
+        self.storage = storage
+        self.streaks = Backdays(storage, clock)
         self.posture = Nudges(
-            db, self.streaks, lambda: list(knowledge.current.base.posture_topics), clock
+            storage, self.streaks, lambda: list(knowledge.current.base.posture_topics), clock
         )
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
@@ -86,7 +86,7 @@ class Backbone(commands.Bot):
         if self.sync_on_start:
             await sync_commands(
                 self.tree,
-                self.db,
+                self.storage,
                 self.application_id,
                 self.settings.dev_guild_id,
                 force=False,

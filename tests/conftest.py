@@ -12,7 +12,7 @@ import pytest
 from bot.app import EXTENSIONS, Backbone
 from bot.config import Settings
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
-from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite import SqliteStorage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = REPO_ROOT / "knowledge"
@@ -71,11 +71,11 @@ async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
     settings = Settings.from_mapping(
         {"DATABASE_PATH": str(tmp_path / "backbone.db"), "KNOWLEDGE_DIR": str(SHIPPED_KNOWLEDGE)}
     )
-    db = await Database.open(settings.database_path)
+    storage = await SqliteStorage.open(settings.database_path)
     instance = Backbone(
         settings=settings,
         knowledge=KnowledgeStore(settings.knowledge_dir, knowledge),
-        db=db,
+        storage=storage,
         sync_on_start=False,
         background_tasks=False,
     )
@@ -85,4 +85,4 @@ async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
         yield instance
     finally:
         await instance.close()
-        await db.close()
+        await storage.close()

@@ -14,8 +14,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.state import get_state, set_state
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def _state_key(application_id: int | None, guild_id: int | None) -> str:
 
 async def sync_commands(
     tree: app_commands.CommandTree[Any],
-    db: Database,
+    storage: Storage,
     application_id: int | None,
     guild_id: int | None,
     *,
@@ -48,12 +47,12 @@ async def sync_commands(
         tree.copy_global_to(guild=discord.Object(guild_id))
     digest = fingerprint(command_payload(tree, guild_id))
     key = _state_key(application_id, guild_id)
-    if not force and await db.read(lambda conn: get_state(conn, key)) == digest:
+    if not force and await storage.read(lambda tx: tx.state.get_state(key)) == digest:
         log.info("Slash commands unchanged since the last sync; not syncing")
         return None
     guild = discord.Object(guild_id) if guild_id is not None else None
     synced = await tree.sync(guild=guild)
-    await db.write(lambda conn: set_state(conn, key, digest))
+    await storage.write(lambda tx: tx.state.set_state(key, digest))
     where = f"server {guild_id}" if guild_id is not None else "all servers (global)"
     log.info("Synced %d slash commands to %s", len(synced), where)
     return len(synced)

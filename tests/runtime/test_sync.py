@@ -21,29 +21,29 @@ def tree_sync(bot: Backbone, monkeypatch: pytest.MonkeyPatch) -> AsyncMock:
 async def test_first_boot_syncs_then_unchanged_boots_do_not(
     bot: Backbone, tree_sync: AsyncMock
 ) -> None:
-    assert await sync_commands(bot.tree, bot.db, 42, None, force=False) == 5
-    assert await sync_commands(bot.tree, bot.db, 42, None, force=False) is None
+    assert await sync_commands(bot.tree, bot.storage, 42, None, force=False) == 5
+    assert await sync_commands(bot.tree, bot.storage, 42, None, force=False) is None
     tree_sync.assert_awaited_once_with(guild=None)
 
 
 async def test_changed_commands_sync_again(bot: Backbone, tree_sync: AsyncMock) -> None:
-    await sync_commands(bot.tree, bot.db, 42, None, force=False)
+    await sync_commands(bot.tree, bot.storage, 42, None, force=False)
 
     @app_commands.command(name="extra", description="A new command")
     async def extra(interaction: object) -> None:
         return None
 
     bot.tree.add_command(extra)
-    assert await sync_commands(bot.tree, bot.db, 42, None, force=False) == 5
+    assert await sync_commands(bot.tree, bot.storage, 42, None, force=False) == 5
     assert tree_sync.await_count == 2
 
 
 async def test_force_and_targets_are_separate(bot: Backbone, tree_sync: AsyncMock) -> None:
-    await sync_commands(bot.tree, bot.db, 42, None, force=False)
-    assert await sync_commands(bot.tree, bot.db, 42, None, force=True) == 5
+    await sync_commands(bot.tree, bot.storage, 42, None, force=False)
+    assert await sync_commands(bot.tree, bot.storage, 42, None, force=True) == 5
     # A dev guild and another application each have their own record.
-    assert await sync_commands(bot.tree, bot.db, 42, 123456789012345678, force=False) == 5
-    assert await sync_commands(bot.tree, bot.db, 43, None, force=False) == 5
+    assert await sync_commands(bot.tree, bot.storage, 42, 123456789012345678, force=False) == 5
+    assert await sync_commands(bot.tree, bot.storage, 43, None, force=False) == 5
     guild_call = tree_sync.await_args_list[2]
     assert guild_call.kwargs["guild"].id == 123456789012345678
     assert bot.tree.get_command("cue", guild=guild_call.kwargs["guild"]) is not None

@@ -16,7 +16,7 @@ from bot.storage.sqlite.migrations import (
     available_migrations,
     migrate,
 )
-from bot.storage.sqlite.state import get_state, set_state
+from bot.storage.sqlite.state import SqliteState
 
 
 async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -> None:
@@ -36,14 +36,14 @@ async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "backbone.db"
     db = await Database.open(path)
-    await db.write(lambda conn: set_state(conn, "k", "v1"))
+    await db.write(lambda conn: SqliteState(conn).set_state("k", "v1"))
     await db.close()
     db = await Database.open(path)
     try:
-        assert await db.read(lambda conn: get_state(conn, "k")) == "v1"
-        await db.write(lambda conn: set_state(conn, "k", "v2"))
-        assert await db.read(lambda conn: get_state(conn, "k")) == "v2"
-        assert await db.read(lambda conn: get_state(conn, "missing")) is None
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k")) == "v1"
+        await db.write(lambda conn: SqliteState(conn).set_state("k", "v2"))
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k")) == "v2"
+        assert await db.read(lambda conn: SqliteState(conn).get_state("missing")) is None
     finally:
         await db.close()
 
@@ -52,16 +52,16 @@ async def test_a_failed_write_rolls_back_and_the_next_one_works(tmp_path: Path) 
     db = await Database.open(tmp_path / "backbone.db")
 
     def half_then_fail(conn: sqlite3.Connection) -> None:
-        set_state(conn, "k", "half")
+        SqliteState(conn).set_state("k", "half")
         raise RuntimeError("boom")
 
     try:
         with pytest.raises(RuntimeError, match="boom"):
             await db.write(half_then_fail)
-        assert await db.read(lambda conn: get_state(conn, "k")) is None
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k")) is None
         assert not await db.read(lambda conn: conn.in_transaction)
-        await db.write(lambda conn: set_state(conn, "k", "whole"))
-        assert await db.read(lambda conn: get_state(conn, "k")) == "whole"
+        await db.write(lambda conn: SqliteState(conn).set_state("k", "whole"))
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k")) == "whole"
     finally:
         await db.close()
 
@@ -74,7 +74,7 @@ async def test_checkpoints_run_off_the_main_connection(tmp_path: Path) -> None:
             await db.read(lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
         )
         for n in range(50):
-            await db.write(lambda conn, n=n: set_state(conn, f"k{n}", "v" * 1000))
+            await db.write(lambda conn, n=n: SqliteState(conn).set_state(f"k{n}", "v" * 1000))
         wal = path.with_name(path.name + "-wal")
         assert wal.stat().st_size > 0
         size_before = path.stat().st_size
@@ -83,7 +83,7 @@ async def test_checkpoints_run_off_the_main_connection(tmp_path: Path) -> None:
         with sqlite3.connect(path) as other:
             busy, frames, done = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert (busy, frames) == (0, done)  # nothing left to copy
-        assert await db.read(lambda conn: get_state(conn, "k49")) == "v" * 1000
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k49")) == "v" * 1000
     finally:
         await db.close()
 

@@ -15,7 +15,7 @@ from bot.core.time_of_day import parse_member_time
 from bot.core.timezones import resolve_timezone, timezone_choices
 from bot.features.knowledge.loader import KnowledgeBaseError
 from bot.runtime.replies import NO_MENTIONS, send_reply
-from bot.storage.sqlite.settings import GuildSettings
+from bot.storage.settings import GuildSettings
 
 if TYPE_CHECKING:
     from bot.app import Backbone

@@ -8,7 +8,7 @@ from bot.core.replies import EmbedSpec, Field, Reply, discord_timestamp
 from bot.features.knowledge.model import KnowledgeBase
 from bot.features.knowledge.render import source_line
 from bot.features.posture.service import PostureStatus
-from bot.storage.sqlite.posture import Reminder
+from bot.storage.posture import Reminder
 
 POSTURE_COLOUR = 0x3BA55D
 OPEN_DMS_HOWTO = (

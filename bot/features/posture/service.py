@@ -11,7 +11,6 @@ not sent again: at most one nudge per member per local day.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -23,11 +22,9 @@ from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
 from bot.features.posture.schedule import Days, is_too_late, next_due, next_topic, nudge_day
 from bot.features.streaks.service import Backdays
-from bot.storage.sqlite import posture as store
-from bot.storage.sqlite import settings as settings_store
-from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.posture import Delivery, Reminder, ServerNudge
-from bot.storage.sqlite.settings import GuildSettings
+from bot.storage import Storage, Transaction
+from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.settings import GuildSettings
 
 NONCE_WINDOW = timedelta(minutes=4)
 """How long a resend is safe: Discord checks a nonce "in the past few minutes"."""
@@ -91,12 +88,12 @@ class PostureStatus:
 class Nudges:
     def __init__(
         self,
-        db: Database,
+        storage: Storage,
         backdays: Backdays,
         topics: Callable[[], Sequence[str]],
         clock: Clock,
     ) -> None:
-        self.db = db
+        self.storage = storage
         self.backdays = backdays
         self.topics = topics
         self.clock = clock
@@ -123,10 +120,10 @@ class Nudges:
         timezone = None if timezone_text is None else resolve_timezone(timezone_text)
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> tuple[Reminder, str, bool]:
-            server = settings_store.get_guild_settings(conn, guild_id)
-            old = store.get_reminder(conn, user_id)
-            old_zone = store.member_timezone(conn, user_id)
+        def work(tx: Transaction) -> tuple[Reminder, str, bool]:
+            server = tx.settings.get_guild_settings(guild_id)
+            old = tx.posture.get_reminder(user_id)
+            old_zone = tx.settings.member_timezone(user_id)
             zone = timezone or old_zone or server.timezone
             chosen_time = local_time or (old.local_time if old else server.default_reminder_time)
             chosen_days: str = days or (old.days if old else "every day")
@@ -144,63 +141,60 @@ class Nudges:
                 dm_refused_at=None,
                 opted_in_at=_seconds(now),
             )
-            store.save_reminder(conn, reminder)
+            tx.posture.save_reminder(reminder)
             if zone != old_zone:
-                store.set_member_timezone(conn, user_id, zone)
+                tx.settings.set_member_timezone(user_id, zone)
             return reminder, zone, zone != old_zone
 
-        reminder, zone, zone_changed = await self.db.write(work)
+        reminder, zone, zone_changed = await self.storage.write(work)
         self.wake()
         if zone_changed:  # weeks now run in the member's own zone
             await self.backdays.recompute_member(user_id)
         return reminder, zone
 
     async def opt_out(self, user_id: int) -> bool:
-        return await self.db.write(lambda conn: store.delete_reminder(conn, user_id))
+        return await self.storage.write(lambda tx: tx.posture.delete_reminder(user_id))
 
     async def record_dm(self, user_id: int, *, channel_id: int | None, refused: bool) -> None:
         """Remember the DM channel Discord gave, or that Discord refused DMs (50007)."""
         now = _seconds(self.clock())
 
-        def work(conn: sqlite3.Connection) -> None:
-            reminder = store.get_reminder(conn, user_id)
+        def work(tx: Transaction) -> None:
+            reminder = tx.posture.get_reminder(user_id)
             if reminder is None:
                 return
             if refused:
                 reminder = replace(reminder, dm_refused_at=now)
             if channel_id is not None:
                 reminder = replace(reminder, dm_channel_id=channel_id)
-            store.save_reminder(conn, reminder)
+            tx.posture.save_reminder(reminder)
 
-        await self.db.write(work)
+        await self.storage.write(work)
 
     async def status(self, guild_id: int, user_id: int) -> PostureStatus:
-        def work(conn: sqlite3.Connection) -> PostureStatus:
-            reminder = store.get_reminder(conn, user_id)
-            server = settings_store.get_guild_settings(
-                conn, reminder.guild_id if reminder else guild_id
-            )
-            zone = store.member_timezone(conn, user_id) or server.timezone
+        def work(tx: Transaction) -> PostureStatus:
+            reminder = tx.posture.get_reminder(user_id)
+            server = tx.settings.get_guild_settings(reminder.guild_id if reminder else guild_id)
+            zone = tx.settings.member_timezone(user_id) or server.timezone
             return PostureStatus(
                 reminder,
                 zone,
                 _instant(reminder.due_at) if reminder else None,
-                store.last_delivery(conn, user_id),
+                tx.posture.last_delivery(user_id),
                 server.nudge_channel_id,
             )
 
-        return await self.db.read(work)
+        return await self.storage.read(work)
 
     async def snooze(self, user_id: int, topic_id: str, delay: timedelta) -> datetime | None:
         """Send `topic_id` again after `delay`; None if the member has opted out."""
         at = _seconds(self.clock() + delay)
 
-        def work(conn: sqlite3.Connection) -> bool:
-            reminder = store.get_reminder(conn, user_id)
+        def work(tx: Transaction) -> bool:
+            reminder = tx.posture.get_reminder(user_id)
             if reminder is None:
                 return False
-            store.save_reminder(
-                conn,
+            tx.posture.save_reminder(
                 replace(
                     reminder,
                     snooze_at=at,
@@ -210,7 +204,7 @@ class Nudges:
             )
             return True
 
-        if not await self.db.write(work):
+        if not await self.storage.write(work):
             return None
         self.wake()
         return _instant(at)
@@ -218,53 +212,53 @@ class Nudges:
     async def tip(self, audience_id: int) -> str:
         """The next topic in this member's rotation, marked seen: a tip counts as a nudge."""
         topics = list(self.topics())
-        return await self.db.write(lambda conn: self._pick_topic(conn, audience_id, topics))
+        return await self.storage.write(lambda tx: self._pick_topic(tx, audience_id, topics))
 
-    def _pick_topic(self, conn: sqlite3.Connection, audience_id: int, topics: list[str]) -> str:
-        topic, new_cycle = next_topic(topics, store.seen_topics(conn, audience_id), audience_id)
-        store.mark_seen(conn, audience_id, topic, new_cycle=new_cycle)
+    def _pick_topic(self, tx: Transaction, audience_id: int, topics: list[str]) -> str:
+        topic, new_cycle = next_topic(topics, tx.posture.seen_topics(audience_id), audience_id)
+        tx.posture.mark_seen(audience_id, topic, new_cycle=new_cycle)
         return topic
 
     # --- the dispatcher's side -------------------------------------------------------
 
     async def next_wake(self) -> datetime | None:
-        due = await self.db.read(store.next_due_at)
+        due = await self.storage.read(lambda tx: tx.posture.next_due_at())
         return None if due is None else _instant(due)
 
     async def due(self, limit: int) -> tuple[list[int], list[int]]:
         """(members, servers) with a nudge due now, soonest first."""
         now = _seconds(self.clock())
-        return await self.db.read(
-            lambda conn: (
-                store.due_reminders(conn, now, limit),
-                store.due_server_nudges(conn, now, limit),
+        return await self.storage.read(
+            lambda tx: (
+                tx.posture.due_reminders(now, limit),
+                tx.posture.due_server_nudges(now, limit),
             )
         )
 
     async def defer(self, user_id: int, delay: timedelta) -> None:
         """Push a row that could not be handled back by `delay`, so it cannot spin."""
         at = _seconds(self.clock() + delay)
-        await self.db.write(lambda conn: store.defer_reminder(conn, user_id, at))
+        await self.storage.write(lambda tx: tx.posture.defer_reminder(user_id, at))
 
     async def defer_server(self, guild_id: int, delay: timedelta) -> None:
         at = _seconds(self.clock() + delay)
-        await self.db.write(lambda conn: store.defer_server_nudge(conn, guild_id, at))
+        await self.storage.write(lambda tx: tx.posture.defer_server_nudge(guild_id, at))
 
     async def claim(self, user_id: int) -> Claim | None:
         """Claim the member's due nudge, or None if there is nothing to send now."""
         now = self.clock()
         topics = list(self.topics())
-        return await self.db.write(lambda conn: self._claim(conn, user_id, now, topics))
+        return await self.storage.write(lambda tx: self._claim(tx, user_id, now, topics))
 
     def _claim(
-        self, conn: sqlite3.Connection, user_id: int, now: datetime, topics: list[str]
+        self, tx: Transaction, user_id: int, now: datetime, topics: list[str]
     ) -> Claim | None:
-        reminder = store.get_reminder(conn, user_id)
+        reminder = tx.posture.get_reminder(user_id)
         if reminder is None or reminder.due_at > _seconds(now):
             return None
-        zone = ZoneInfo(store.reminder_zone(conn, user_id))
+        zone = ZoneInfo(tx.settings.reminder_zone(user_id))
         at = parse_time(reminder.local_time)
-        server = settings_store.get_guild_settings(conn, reminder.guild_id)
+        server = tx.settings.get_guild_settings(reminder.guild_id)
 
         def claim(
             kind: Literal["slot", "snooze"], due: int, day: str, topic: str, nonce: str
@@ -284,8 +278,7 @@ class Nudges:
         snooze_at = reminder.snooze_at
         if snooze_at is not None and snooze_at <= reminder.slot_at:
             # A snoozed nudge goes out at most once: cleared before it is sent.
-            store.save_reminder(
-                conn,
+            tx.posture.save_reminder(
                 replace(reminder, snooze_at=None, snooze_topic=None, due_at=reminder.slot_at),
             )
             topic = reminder.snooze_topic
@@ -296,10 +289,10 @@ class Nudges:
 
         slot = _instant(reminder.slot_at)
         day = nudge_day(slot, at, zone).isoformat()
-        existing = store.get_delivery(conn, user_id, day)
+        existing = tx.posture.get_delivery(user_id, day)
 
         def advance(after: datetime) -> None:
-            store.save_reminder(conn, _next_slot(reminder, zone, after))
+            tx.posture.save_reminder(_next_slot(reminder, zone, after))
 
         if existing is not None:
             recent = now - _instant(existing.attempted_at) < NONCE_WINDOW
@@ -307,28 +300,28 @@ class Nudges:
                 # Claimed before a crash: resend under the same nonce.
                 return claim("slot", reminder.slot_at, day, existing.topic_id, existing.nonce)
             if existing.status == "sending":
-                store.save_delivery(conn, replace(existing, status="uncertain"))
+                tx.posture.save_delivery(replace(existing, status="uncertain"))
             advance(slot)
             return None
         if is_too_late(slot, now) or not topics:
-            store.save_delivery(conn, Delivery(user_id, day, "", "", "skipped", _seconds(now)))
+            tx.posture.save_delivery(Delivery(user_id, day, "", "", "skipped", _seconds(now)))
             advance(now)
             return None
-        topic = self._pick_topic(conn, user_id, topics)
+        topic = self._pick_topic(tx, user_id, topics)
         nonce = f"{user_id:x}.{day.replace('-', '')}"  # at most 16 + 1 + 8 = 25 characters
-        store.save_delivery(conn, Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
+        tx.posture.save_delivery(Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
         return claim("slot", reminder.slot_at, day, topic, nonce)
 
     async def finish(self, claim: Claim, outcome: Outcome, dm_channel_id: int | None) -> None:
         """Record what happened to a claimed nudge and schedule the member's next one."""
         now = _seconds(self.clock())
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(tx: Transaction) -> None:
             if claim.kind == "slot":
-                delivery = store.get_delivery(conn, claim.user_id, claim.local_day)
+                delivery = tx.posture.get_delivery(claim.user_id, claim.local_day)
                 if delivery is not None:
-                    store.save_delivery(conn, replace(delivery, status=outcome, attempted_at=now))
-            reminder = store.get_reminder(conn, claim.user_id)
+                    tx.posture.save_delivery(replace(delivery, status=outcome, attempted_at=now))
+            reminder = tx.posture.get_reminder(claim.user_id)
             if reminder is None:  # opted out meanwhile
                 return
             if dm_channel_id is not None:
@@ -336,11 +329,11 @@ class Nudges:
             if outcome == "refused" or (outcome == "channel" and not claim.dms_refused):
                 reminder = replace(reminder, dm_refused_at=now)
             if claim.kind == "slot" and reminder.slot_at == claim.due_at:
-                zone = ZoneInfo(store.reminder_zone(conn, claim.user_id))
+                zone = ZoneInfo(tx.settings.reminder_zone(claim.user_id))
                 reminder = _next_slot(reminder, zone, _instant(claim.due_at))
-            store.save_reminder(conn, reminder)
+            tx.posture.save_reminder(reminder)
 
-        await self.db.write(work)
+        await self.storage.write(work)
 
     # --- the server-wide channel nudge -----------------------------------------------
 
@@ -348,16 +341,15 @@ class Nudges:
         """Schedule (or stop) the server's daily channel nudge after a settings change."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> datetime | None:
+        def work(tx: Transaction) -> datetime | None:
             if settings.nudge_channel_id is None or settings.nudge_time is None:
-                store.delete_server_nudge(conn, settings.guild_id)
+                tx.posture.delete_server_nudge(settings.guild_id)
                 return None
-            old = store.get_server_nudge(conn, settings.guild_id)
+            old = tx.posture.get_server_nudge(settings.guild_id)
             due = next_due(
                 parse_time(settings.nudge_time), ZoneInfo(settings.timezone), "every day", now
             )
-            store.save_server_nudge(
-                conn,
+            tx.posture.save_server_nudge(
                 ServerNudge(
                     settings.guild_id,
                     _seconds(due),
@@ -367,7 +359,7 @@ class Nudges:
             )
             return due
 
-        due = await self.db.write(work)
+        due = await self.storage.write(work)
         self.wake()
         return due
 
@@ -375,13 +367,13 @@ class Nudges:
         now = self.clock()
         topics = list(self.topics())
 
-        def work(conn: sqlite3.Connection) -> ServerClaim | None:
-            nudge = store.get_server_nudge(conn, guild_id)
+        def work(tx: Transaction) -> ServerClaim | None:
+            nudge = tx.posture.get_server_nudge(guild_id)
             if nudge is None or nudge.due_at > _seconds(now):
                 return None
-            server = settings_store.get_guild_settings(conn, guild_id)
+            server = tx.settings.get_guild_settings(guild_id)
             if server.nudge_channel_id is None or server.nudge_time is None:
-                store.delete_server_nudge(conn, guild_id)
+                tx.posture.delete_server_nudge(guild_id)
                 return None
             zone = ZoneInfo(server.timezone)
             at = parse_time(server.nudge_time)
@@ -390,25 +382,25 @@ class Nudges:
             upcoming = _seconds(next_due(at, zone, "every day", max(slot, now)))
             if nudge.last_day == day or is_too_late(slot, now) or not topics:
                 status = nudge.last_status if nudge.last_day == day else "skipped"
-                store.save_server_nudge(
-                    conn, replace(nudge, due_at=upcoming, last_day=day, last_status=status)
+                tx.posture.save_server_nudge(
+                    replace(nudge, due_at=upcoming, last_day=day, last_status=status)
                 )
                 return None
             # Marked before it is sent, so it goes out at most once a day even if the
             # bot stops mid-send.
-            store.save_server_nudge(
-                conn, replace(nudge, due_at=upcoming, last_day=day, last_status="sending")
+            tx.posture.save_server_nudge(
+                replace(nudge, due_at=upcoming, last_day=day, last_status="sending")
             )
-            topic = self._pick_topic(conn, guild_id, topics)
+            topic = self._pick_topic(tx, guild_id, topics)
             nonce = f"g{guild_id:x}.{day.replace('-', '')}"[:25]
             return ServerClaim(guild_id, server.nudge_channel_id, nudge.due_at, day, topic, nonce)
 
-        return await self.db.write(work)
+        return await self.storage.write(work)
 
     async def finish_server(self, claim: ServerClaim, outcome: str) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            nudge = store.get_server_nudge(conn, claim.guild_id)
+        def work(tx: Transaction) -> None:
+            nudge = tx.posture.get_server_nudge(claim.guild_id)
             if nudge is not None and nudge.last_day == claim.local_day:
-                store.save_server_nudge(conn, replace(nudge, last_status=outcome))
+                tx.posture.save_server_nudge(replace(nudge, last_status=outcome))
 
-        await self.db.write(work)
+        await self.storage.write(work)

@@ -68,7 +68,7 @@ class PrivacyDeleteButton(
                 return
             if self.action == "confirm":
                 bot: Backbone = interaction.client
-                deleted = await privacy_service.delete_everything(bot.db, self.user_id)
+                deleted = await privacy_service.delete_everything(bot.storage, self.user_id)
                 reply = deleted_reply(deleted)
             else:
                 reply = Reply(content=CANCELLED, ephemeral=True)
@@ -105,7 +105,9 @@ class PrivacyCog(commands.Cog):
     @privacy.command(name="export", description="Get a JSON file of everything stored about you.")
     async def export(self, interaction: discord.Interaction[Backbone]) -> None:
         user_id = interaction.user.id
-        exported = await privacy_service.export_json(self.bot.db, user_id, self.bot.streaks.clock())
+        exported = await privacy_service.export_json(
+            self.bot.storage, user_id, self.bot.streaks.clock()
+        )
         file = discord.File(io.BytesIO(exported.content), export_filename(user_id))
         await interaction.response.send_message(
             **reply_kwargs(export_reply(exported.summary)), file=file
@@ -116,7 +118,7 @@ class PrivacyCog(commands.Cog):
     )
     async def delete(self, interaction: discord.Interaction[Backbone]) -> None:
         user_id = interaction.user.id
-        stored = await privacy_service.summary(self.bot.db, user_id)
+        stored = await privacy_service.summary(self.bot.storage, user_id)
         kwargs = reply_kwargs(delete_prompt(stored))
         if stored.total:
             kwargs["view"] = confirm_view(user_id)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.sqlite import privacy as store
-from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.privacy import MemberSummary
+from bot.storage import Storage, Transaction
+from bot.storage.privacy import MEMBER_TABLES, MemberSummary
 
 log = logging.getLogger(__name__)
 
@@ -43,37 +41,37 @@ def export_document(
         "format": EXPORT_FORMAT,
         "user_id": str(user_id),
         "exported_at": exported_at.isoformat(),
-        "about": {spec.table: spec.about for spec in store.MEMBER_TABLES},
+        "about": {spec.table: spec.about for spec in MEMBER_TABLES},
         "tables": {name: [_jsonable(row) for row in rows] for name, rows in tables.items()},
     }
 
 
-async def export_json(db: Database, user_id: int, now: datetime) -> MemberExport:
+async def export_json(storage: Storage, user_id: int, now: datetime) -> MemberExport:
     """Everything stored about the member as a pretty JSON file, with what it holds."""
 
     def work(
-        conn: sqlite3.Connection,
+        tx: Transaction,
     ) -> tuple[dict[str, list[dict[str, object]]], MemberSummary]:
-        return store.export_member(conn, user_id), store.summarize_member(conn, user_id)
+        return tx.privacy.export_member(user_id), tx.privacy.summarize_member(user_id)
 
-    tables, summary = await db.read(work)
+    tables, summary = await storage.read(work)
     document = export_document(user_id, now, tables)
     content = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     return MemberExport(content, summary)
 
 
-async def summary(db: Database, user_id: int) -> MemberSummary:
+async def summary(storage: Storage, user_id: int) -> MemberSummary:
     """What /privacy delete would delete."""
-    return await db.read(lambda conn: store.summarize_member(conn, user_id))
+    return await storage.read(lambda tx: tx.privacy.summarize_member(user_id))
 
 
-async def delete_everything(db: Database, user_id: int) -> MemberSummary:
+async def delete_everything(storage: Storage, user_id: int) -> MemberSummary:
     """Delete every row stored about the member in one transaction; what was deleted."""
 
-    def work(conn: sqlite3.Connection) -> MemberSummary:
-        servers = store.summarize_member(conn, user_id).servers
-        return MemberSummary(store.delete_member(conn, user_id), servers)
+    def work(tx: Transaction) -> MemberSummary:
+        servers = tx.privacy.summarize_member(user_id).servers
+        return MemberSummary(tx.privacy.delete_member(user_id), servers)
 
-    deleted = await db.write(work)
+    deleted = await storage.write(work)
     log.info("A member deleted their stored data: %s", deleted.counts)
     return deleted

@@ -21,7 +21,7 @@ from bot.features.streaks.replies import (
 from bot.features.streaks.service import NOTE_MAX_LENGTH
 from bot.runtime.errors import answer_error
 from bot.runtime.replies import NO_MENTIONS, send_reply, to_embed
-from bot.storage.sqlite.streaks import Standing
+from bot.storage.streaks import Standing
 
 if TYPE_CHECKING:
     from bot.app import Backbone

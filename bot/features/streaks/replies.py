@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from bot.core.replies import EmbedSpec, Field, Reply
 from bot.features.streaks.rules import STRIP_WEEKS, StreakStats, streak_strip
-from bot.storage.sqlite.streaks import RankedStanding
+from bot.storage.streaks import RankedStanding
 
 STREAK_COLOUR = 0xE67E22
 LEADERBOARD_PAGE_SIZE = 10

@@ -6,7 +6,6 @@ stored streak equal to the one recomputed from the raw logs, and returns plain v
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
@@ -15,10 +14,9 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock, local_date, utc_now
 from bot.core.errors import UserFacingError
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats
-from bot.storage.sqlite import settings as settings_store
-from bot.storage.sqlite import streaks as streak_store
-from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.settings import GuildSettings
+from bot.storage import Storage, Transaction
+from bot.storage.settings import GuildSettings
+from bot.storage.streaks import RankedStanding, Standing
 
 When = Literal["today", "yesterday"]
 NOTE_MAX_LENGTH = 200
@@ -40,8 +38,8 @@ class LeaderboardPage:
     page: int
     """Zero-based, clamped to the pages that exist."""
     pages: int
-    rows: list[streak_store.RankedStanding]
-    me: streak_store.RankedStanding | None
+    rows: list[RankedStanding]
+    me: RankedStanding | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +50,29 @@ class UndoResult:
 
 
 class Backdays:
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
-        self.db = db
+    def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
+        self.storage = storage
         self.clock = clock
 
-    def _context(
-        self, conn: sqlite3.Connection, guild_id: int, user_id: int
-    ) -> tuple[ZoneInfo, date, int]:
+    def _context(self, tx: Transaction, guild_id: int, user_id: int) -> tuple[ZoneInfo, date, int]:
         """(the member's zone, their local date now, the server's weekly target)."""
-        name, target = settings_store.member_context(conn, guild_id, user_id)
+        name, target = tx.settings.member_context(guild_id, user_id)
         zone = ZoneInfo(name)
         return zone, local_date(self.clock(), zone), target
 
-    def _recompute(self, conn: sqlite3.Connection, guild_id: int, user_id: int) -> StreakStats:
+    def _recompute(self, tx: Transaction, guild_id: int, user_id: int) -> StreakStats:
         """Recompute the member's streak from their raw logs and store it."""
-        zone, today, target = self._context(conn, guild_id, user_id)
-        stats = streak_stats(streak_store.logged_days(conn, guild_id, user_id), today, target)
-        return streak_store.save_stats(
-            conn, guild_id, user_id, stats, streak_expires_at(stats.run_end, zone)
+        zone, today, target = self._context(tx, guild_id, user_id)
+        stats = streak_stats(tx.streaks.logged_days(guild_id, user_id), today, target)
+        best = tx.streaks.save_stats(
+            guild_id,
+            user_id,
+            current=stats.current,
+            best=stats.best,
+            total=stats.total,
+            expires_at=streak_expires_at(stats.run_end, zone),
         )
+        return stats if best == stats.best else replace(stats, best=best)
 
     async def log(
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
@@ -80,42 +82,40 @@ class Backdays:
                 f"Your note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH} or fewer."
             )
 
-        def work(conn: sqlite3.Connection) -> LogResult:
+        def work(tx: Transaction) -> LogResult:
             # The target is read inside the transaction, so a log racing a target change
             # is stored under the target that `recompute_guild` then applies.
-            _zone, today, _target = self._context(conn, guild_id, user_id)
+            _zone, today, _target = self._context(tx, guild_id, user_id)
             day = today if when == "today" else today - timedelta(days=1)
-            logged = streak_store.insert_log(conn, guild_id, user_id, day, note, self.clock())
-            return LogResult(logged, day, today, self._recompute(conn, guild_id, user_id))
+            logged = tx.streaks.insert_log(guild_id, user_id, day, note, self.clock())
+            return LogResult(logged, day, today, self._recompute(tx, guild_id, user_id))
 
-        return await self.db.write(work)
+        return await self.storage.write(work)
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
 
-        def work(conn: sqlite3.Connection) -> UndoResult:
-            _zone, today, _target = self._context(conn, guild_id, user_id)
-            removed = streak_store.delete_latest_log(
-                conn, guild_id, user_id, today - timedelta(days=1)
-            )
-            return UndoResult(removed, today, self._recompute(conn, guild_id, user_id))
+        def work(tx: Transaction) -> UndoResult:
+            _zone, today, _target = self._context(tx, guild_id, user_id)
+            removed = tx.streaks.delete_latest_log(guild_id, user_id, today - timedelta(days=1))
+            return UndoResult(removed, today, self._recompute(tx, guild_id, user_id))
 
-        return await self.db.write(work)
+        return await self.storage.write(work)
 
     async def stats(self, guild_id: int, user_id: int) -> StreakStats | None:
         """Fresh from the raw logs, with the stored best; None for a member who never
         logged here."""
 
-        def work(conn: sqlite3.Connection) -> StreakStats | None:
-            _zone, today, target = self._context(conn, guild_id, user_id)
-            days = streak_store.logged_days(conn, guild_id, user_id)
+        def work(tx: Transaction) -> StreakStats | None:
+            _zone, today, target = self._context(tx, guild_id, user_id)
+            days = tx.streaks.logged_days(guild_id, user_id)
             if not days:
                 return None
             stats = streak_stats(days, today, target)
-            best = streak_store.stored_best(conn, guild_id, user_id)
+            best = tx.streaks.stored_best(guild_id, user_id)
             return replace(stats, best=best) if best > stats.best else stats
 
-        return await self.db.read(work)
+        return await self.storage.read(work)
 
     async def recompute_guild(self, guild_id: int) -> int:
         """Recompute every member's stored streak (after the target or timezone changed).
@@ -123,25 +123,25 @@ class Backdays:
         Members are done in batches, each batch one transaction: a large server never
         holds the database for long, and other commands run between batches.
         """
-        members = await self.db.read(lambda conn: streak_store.guild_members(conn, guild_id))
+        members = await self.storage.read(lambda tx: tx.streaks.guild_members(guild_id))
         for start in range(0, len(members), RECOMPUTE_BATCH):
             batch = members[start : start + RECOMPUTE_BATCH]
 
-            def work(conn: sqlite3.Connection, batch: list[int] = batch) -> None:
+            def work(tx: Transaction, batch: list[int] = batch) -> None:
                 for user_id in batch:
-                    self._recompute(conn, guild_id, user_id)
+                    self._recompute(tx, guild_id, user_id)
 
-            await self.db.write(work)
+            await self.storage.write(work)
         return len(members)
 
     async def recompute_member(self, user_id: int) -> None:
         """Recompute the member's streak in every server (after their timezone changed)."""
 
-        def work(conn: sqlite3.Connection) -> None:
-            for guild_id in streak_store.member_guilds(conn, user_id):
-                self._recompute(conn, guild_id, user_id)
+        def work(tx: Transaction) -> None:
+            for guild_id in tx.streaks.member_guilds(user_id):
+                self._recompute(tx, guild_id, user_id)
 
-        await self.db.write(work)
+        await self.storage.write(work)
 
     async def leaderboard(
         self,
@@ -150,31 +150,29 @@ class Backdays:
         page_size: int,
         *,
         page: int = 0,
-        after: streak_store.Standing | None = None,
-        before: streak_store.Standing | None = None,
+        after: Standing | None = None,
+        before: Standing | None = None,
     ) -> LeaderboardPage:
         """One page, found from a neighbouring page's edge row (`after`/`before`)."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> LeaderboardPage:
-            streak_store.expire_streaks(conn, now)
-            members = streak_store.member_count(conn, guild_id)
+        def work(tx: Transaction) -> LeaderboardPage:
+            tx.streaks.expire_streaks(now)
+            members = tx.streaks.member_count(guild_id)
             pages = max(1, -(-members // page_size))
-            rows = streak_store.leaderboard_rows(
-                conn, guild_id, page_size, after=after, before=before
-            )
+            rows = tx.streaks.leaderboard_rows(guild_id, page_size, after=after, before=before)
             first = page
             if not rows and (after is not None or before is not None):
                 # The board changed under an old button: start again from the top.
-                first, rows = 0, streak_store.leaderboard_rows(conn, guild_id, page_size)
-            ranked = streak_store.rank_rows(conn, guild_id, rows)
-            me = streak_store.standing_of(conn, guild_id, user_id)
+                first, rows = 0, tx.streaks.leaderboard_rows(guild_id, page_size)
+            ranked = tx.streaks.rank_rows(guild_id, rows)
+            me = tx.streaks.standing_of(guild_id, user_id)
             return LeaderboardPage(min(max(first, 0), pages - 1), pages, ranked, me)
 
-        return await self.db.read(work)
+        return await self.storage.read(work)
 
     async def server_settings(self, guild_id: int) -> GuildSettings:
-        return await self.db.read(lambda conn: settings_store.get_guild_settings(conn, guild_id))
+        return await self.storage.read(lambda tx: tx.settings.get_guild_settings(guild_id))
 
     async def change_server_settings(
         self,
@@ -187,8 +185,8 @@ class Backdays:
         """Apply the given changes (None: leave as is; `other` may set a column to None
         explicitly); stored streaks are recomputed when they depend on them."""
 
-        def work(conn: sqlite3.Connection) -> tuple[GuildSettings, GuildSettings]:
-            before = settings_store.get_guild_settings(conn, guild_id)
+        def work(tx: Transaction) -> tuple[GuildSettings, GuildSettings]:
+            before = tx.settings.get_guild_settings(guild_id)
             wanted: dict[str, str | int | None] = dict(other)
             if timezone is not None:
                 wanted["timezone"] = timezone
@@ -197,13 +195,13 @@ class Backdays:
             changes = {k: v for k, v in wanted.items() if getattr(before, k) != v}
             if not changes:
                 return before, before
-            return before, settings_store.update_guild_settings(conn, guild_id, **changes)
+            return before, tx.settings.update_guild_settings(guild_id, **changes)
 
-        before, after = await self.db.write(work)
+        before, after = await self.storage.write(work)
         if (before.timezone, before.weekly_target) != (after.timezone, after.weekly_target):
             await self.recompute_guild(guild_id)
         return before, after
 
     async def expire(self) -> int:
         now = self.clock()
-        return await self.db.read(lambda conn: streak_store.expire_streaks(conn, now))
+        return await self.storage.read(lambda tx: tx.streaks.expire_streaks(now))

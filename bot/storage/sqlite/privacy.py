@@ -1,137 +1,53 @@
-"""Everything stored about one member, for /privacy export and /privacy delete.
+"""/privacy export, summary and delete of one member's rows, on SQLite.
 
-`MEMBER_TABLES` is the one list of tables that hold a member's data and the column that
-holds their id; `NO_MEMBER_DATA` names every other table with the reason it holds none.
-A test compares both lists with the schema after all migrations, so a new table that
-nobody classified fails the build instead of escaping export and delete.
-
-Every lookup here finds the member's rows through an index on their id (the primary
-key, or the `*_user` indexes of migration 0003), never by scanning a table.
+Every lookup finds the member's rows through an index on their id (the primary key, or
+the `*_user` indexes of migration 0003), never by scanning a table.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
+from bot.storage.privacy import MEMBER_TABLES, MemberSummary
 from bot.storage.sqlite.connection import fetch_one
 
 
-@dataclass(frozen=True, slots=True)
-class MemberTable:
-    table: str
-    column: str
-    """The column holding the member's Discord user id."""
-    order_by: str
-    """Export order within the member's rows (a stable, readable file)."""
-    about: str
-    """What the rows are, in words, for the export file."""
+class SqlitePrivacy:
+    """Export, count and delete a member's rows (the `PrivacyStore` interface) on SQLite."""
 
-    @property
-    def select_sql(self) -> str:
-        return f"SELECT * FROM {self.table} WHERE {self.column} = ? ORDER BY {self.order_by}"
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
-    @property
-    def count_sql(self) -> str:
-        return f"SELECT COUNT(*) FROM {self.table} WHERE {self.column} = ?"
+    def export_member(self, user_id: int) -> dict[str, list[dict[str, object]]]:
+        """Every row stored about the member: table name → rows as {column: value}."""
+        exported: dict[str, list[dict[str, object]]] = {}
+        for spec in MEMBER_TABLES:
+            cursor = self.conn.execute(spec.select_sql, (user_id,))
+            columns = [d[0] for d in cursor.description]
+            exported[spec.table] = [dict(zip(columns, row, strict=True)) for row in cursor]
+        return exported
 
-    @property
-    def delete_sql(self) -> str:
-        return f"DELETE FROM {self.table} WHERE {self.column} = ?"
+    def summarize_member(self, user_id: int) -> MemberSummary:
+        """How many rows each member table holds for the member, and in how many servers."""
+        counts = {
+            spec.table: int(fetch_one(self.conn, spec.count_sql, (user_id,))[0])
+            for spec in MEMBER_TABLES
+        }
+        (servers,) = fetch_one(
+            self.conn,
+            "SELECT COUNT(*) FROM (SELECT guild_id FROM backday_logs WHERE user_id = ?"
+            " UNION SELECT guild_id FROM member_stats WHERE user_id = ?)",
+            (user_id, user_id),
+        )
+        return MemberSummary(counts, int(servers))
 
+    def delete_member(self, user_id: int) -> dict[str, int]:
+        """Delete every row stored about the member; rows deleted per table.
 
-MEMBER_TABLES: tuple[MemberTable, ...] = (
-    MemberTable(
-        "member_settings",
-        "user_id",
-        "user_id",
-        "Your own settings: the timezone your weeks and posture nudges follow.",
-    ),
-    MemberTable(
-        "backday_logs",
-        "user_id",
-        "guild_id, day",
-        "Every back day you logged, per server, with its note and when you logged it.",
-    ),
-    MemberTable(
-        "member_stats",
-        "user_id",
-        "guild_id",
-        "Your weekly streak per server (current, best, total back days) for the leaderboard.",
-    ),
-    MemberTable(
-        "reminders",
-        "user_id",
-        "user_id",
-        "Your daily posture nudge: time, days, next due instant, DM channel and DM status.",
-    ),
-    MemberTable(
-        "nudge_deliveries",
-        "user_id",
-        "local_day",
-        "Each day a posture nudge was sent (or tried) to you, and how it went.",
-    ),
-    MemberTable(
-        "topics_seen",
-        "audience_id",
-        "topic_id",
-        "The posture topics you have seen in the current rotation.",
-    ),
-)
-
-NO_MEMBER_DATA: dict[str, str] = {
-    "bot_state": "facts the bot keeps about itself (e.g. the synced command tree's hash)",
-    "guild_settings": "per-server settings chosen by server admins",
-    "server_nudges": "the schedule of each server's public channel nudge",
-    "standing_counts": (
-        "how many members share each leaderboard standing: counts with no ids, kept by "
-        "triggers on member_stats, so deleting a member's stats updates it"
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class MemberSummary:
-    counts: dict[str, int]
-    """Rows per member table (every table in MEMBER_TABLES, zeros included)."""
-    servers: int
-    """Servers where the member has back-day logs or a streak."""
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def export_member(conn: sqlite3.Connection, user_id: int) -> dict[str, list[dict[str, object]]]:
-    """Every row stored about the member: table name → rows as {column: value}."""
-    exported: dict[str, list[dict[str, object]]] = {}
-    for spec in MEMBER_TABLES:
-        cursor = conn.execute(spec.select_sql, (user_id,))
-        columns = [d[0] for d in cursor.description]
-        exported[spec.table] = [dict(zip(columns, row, strict=True)) for row in cursor]
-    return exported
-
-
-def summarize_member(conn: sqlite3.Connection, user_id: int) -> MemberSummary:
-    """How many rows each member table holds for the member, and in how many servers."""
-    counts = {
-        spec.table: int(fetch_one(conn, spec.count_sql, (user_id,))[0]) for spec in MEMBER_TABLES
-    }
-    (servers,) = fetch_one(
-        conn,
-        "SELECT COUNT(*) FROM (SELECT guild_id FROM backday_logs WHERE user_id = ?"
-        " UNION SELECT guild_id FROM member_stats WHERE user_id = ?)",
-        (user_id, user_id),
-    )
-    return MemberSummary(counts, int(servers))
-
-
-def delete_member(conn: sqlite3.Connection, user_id: int) -> dict[str, int]:
-    """Delete every row stored about the member; rows deleted per table.
-
-    Call inside one transaction (`Database.write`). Deleting member_stats rows fires the
-    standing_counts triggers, so the leaderboard's ranks stay exact.
-    """
-    return {
-        spec.table: conn.execute(spec.delete_sql, (user_id,)).rowcount for spec in MEMBER_TABLES
-    }
+        Call inside one transaction (`Database.write`). Deleting member_stats rows fires the
+        standing_counts triggers, so the leaderboard's ranks stay exact.
+        """
+        return {
+            spec.table: self.conn.execute(spec.delete_sql, (user_id,)).rowcount
+            for spec in MEMBER_TABLES
+        }

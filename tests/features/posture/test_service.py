@@ -24,9 +24,11 @@ from bot.features.posture.dispatcher import NudgeDispatcher
 from bot.features.posture.schedule import Days
 from bot.features.posture.service import NONCE_WINDOW, Claim, Nudges, Outcome, ServerClaim
 from bot.features.streaks.service import Backdays
-from bot.storage.sqlite import posture as store
+from bot.storage.posture import Reminder
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.settings import update_guild_settings
+from bot.storage.sqlite.posture import SqlitePosture
+from bot.storage.sqlite.settings import SqliteSettings
 
 GUILD = 1001
 TOPICS = [f"topic-{n:02d}" for n in range(35)]
@@ -105,7 +107,8 @@ class World:
 
     def restart(self) -> World:
         """A new process over the same database: nothing carried over in memory."""
-        nudges = Nudges(self.db, Backdays(self.db, self.clock), lambda: TOPICS, self.clock)
+        storage = SqliteStorage(self.db)
+        nudges = Nudges(storage, Backdays(storage, self.clock), lambda: TOPICS, self.clock)
         dispatcher = NudgeDispatcher(
             nudges, self.discord.deliver, self.discord.deliver_server, self.clock
         )
@@ -118,14 +121,14 @@ class World:
 
     async def opt_in(
         self, user_id: int, time: str, zone: str, days: Days = "every day"
-    ) -> store.Reminder:
+    ) -> Reminder:
         reminder, _zone = await self.nudges.opt_in(
             GUILD, user_id, time_text=time, timezone_text=zone, days=days
         )
         return reminder
 
-    async def reminder(self, user_id: int) -> store.Reminder:
-        found = await self.db.read(lambda conn: store.get_reminder(conn, user_id))
+    async def reminder(self, user_id: int) -> Reminder:
+        found = await self.db.read(lambda conn: SqlitePosture(conn).get_reminder(user_id))
         assert found is not None
         return found
 
@@ -142,7 +145,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     db = await Database.open(tmp_path / "backbone.db")
     clock = FakeClock(utc(2026, 11, 18, 12, 0))
     try:
-        nudges = Nudges(db, Backdays(db, clock), lambda: TOPICS, clock)
+        storage = SqliteStorage(db)
+        nudges = Nudges(storage, Backdays(storage, clock), lambda: TOPICS, clock)
         fake = FakeDiscord(clock)
         dispatcher = NudgeDispatcher(nudges, fake.deliver, fake.deliver_server, clock)
         yield World(db, clock, nudges, fake, dispatcher)
@@ -163,8 +167,8 @@ async def run_days(world: World, user_id: int, count: int) -> list[datetime]:
 
 async def test_opt_in_takes_the_server_defaults(world: World) -> None:
     await world.db.write(
-        lambda conn: update_guild_settings(
-            conn, GUILD, timezone="Europe/London", default_reminder_time="08:15"
+        lambda conn: SqliteSettings(conn).update_guild_settings(
+            GUILD, timezone="Europe/London", default_reminder_time="08:15"
         )
     )
     reminder, zone = await world.nudges.opt_in(
@@ -173,7 +177,9 @@ async def test_opt_in_takes_the_server_defaults(world: World) -> None:
     assert (reminder.local_time, zone, reminder.days) == ("08:15", "Europe/London", "every day")
     # 12:00 UTC on 18 November is past 08:15 in London: the first nudge is tomorrow.
     assert reminder.due_at == int(utc(2026, 11, 19, 8, 15).timestamp())
-    assert await world.db.read(lambda conn: store.member_timezone(conn, 7)) == "Europe/London"
+    assert (
+        await world.db.read(lambda conn: SqliteSettings(conn).member_timezone(7)) == "Europe/London"
+    )
 
     # Opting in again changes only what is given; the rest is kept.
     again, zone = await world.nudges.opt_in(
@@ -196,7 +202,7 @@ async def test_bad_options_are_explained_and_change_nothing(
 ) -> None:
     with pytest.raises(UserFacingError, match=message):
         await world.nudges.opt_in(GUILD, 7, time_text=time, timezone_text=zone, days=None)
-    assert await world.db.read(lambda conn: store.get_reminder(conn, 7)) is None
+    assert await world.db.read(lambda conn: SqlitePosture(conn).get_reminder(7)) is None
 
 
 async def test_a_mistyped_timezone_is_understood(world: World) -> None:
@@ -425,7 +431,9 @@ async def test_a_refused_dm_is_never_retried_until_posture_on(world: World) -> N
 
 
 async def test_with_a_nudge_channel_a_refused_member_is_nudged_there(world: World) -> None:
-    await world.db.write(lambda conn: update_guild_settings(conn, GUILD, nudge_channel_id=CHANNEL))
+    await world.db.write(
+        lambda conn: SqliteSettings(conn).update_guild_settings(GUILD, nudge_channel_id=CHANNEL)
+    )
     await world.opt_in(7, "13:00", "UTC")
     world.discord.closed.add(7)
     await world.at(utc(2026, 11, 18, 13, 0))
@@ -520,8 +528,8 @@ async def test_snoozing_after_opting_out_does_nothing(world: World) -> None:
 
 async def test_the_channel_nudge_posts_once_a_day(world: World) -> None:
     settings = await world.db.write(
-        lambda conn: update_guild_settings(
-            conn, GUILD, nudge_channel_id=CHANNEL, nudge_time="09:00", timezone="Europe/Paris"
+        lambda conn: SqliteSettings(conn).update_guild_settings(
+            GUILD, nudge_channel_id=CHANNEL, nudge_time="09:00", timezone="Europe/Paris"
         )
     )
     due = await world.nudges.configure_server(settings)
@@ -538,7 +546,9 @@ async def test_the_channel_nudge_posts_once_a_day(world: World) -> None:
     ]
     assert posts[0].topic_id != posts[1].topic_id
 
-    stopped = await world.db.write(lambda conn: update_guild_settings(conn, GUILD, nudge_time=None))
+    stopped = await world.db.write(
+        lambda conn: SqliteSettings(conn).update_guild_settings(GUILD, nudge_time=None)
+    )
     assert await world.nudges.configure_server(stopped) is None
     await world.at(utc(2026, 11, 21, 8, 0))
     assert len(world.discord.to(GUILD)) == 2
@@ -557,9 +567,9 @@ async def test_finding_due_rows_searches_the_due_index(world: World) -> None:
     def trace(conn: sqlite3.Connection) -> list[str]:
         conn.set_trace_callback(statements.append)
         try:
-            store.due_reminders(conn, 0, 10)
-            store.next_due_at(conn)
-            store.due_server_nudges(conn, 0, 10)
+            SqlitePosture(conn).due_reminders(0, 10)
+            SqlitePosture(conn).next_due_at()
+            SqlitePosture(conn).due_server_nudges(0, 10)
         finally:
             conn.set_trace_callback(None)
         return [_plan(conn, sql, ()) for sql in statements]

@@ -20,9 +20,11 @@ import pytest
 from bot.app import Backbone
 from bot.features.privacy import service as privacy
 from bot.features.privacy.replies import CANCELLED, NOT_YOURS, export_filename
-from bot.storage.sqlite import privacy as store
-from bot.storage.sqlite import streaks as streak_store
+from bot.storage.privacy import MEMBER_TABLES, NO_MEMBER_DATA
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.privacy import SqlitePrivacy
+from bot.storage.sqlite.streaks import SqliteStreaks
 from tests.discord_mocks import make_interaction
 from tests.features.test_cogs import assert_no_pings, invoke
 
@@ -260,19 +262,19 @@ async def privacy_bot(bot: Backbone) -> Backbone:
 
 async def test_every_table_is_classified(db: Database) -> None:
     tables = await db.read(all_tables)
-    member = {spec.table for spec in store.MEMBER_TABLES}
-    assert len(member) == len(store.MEMBER_TABLES)
-    assert not member & set(store.NO_MEMBER_DATA)
-    unclassified = set(tables) - member - set(store.NO_MEMBER_DATA)
+    member = {spec.table for spec in MEMBER_TABLES}
+    assert len(member) == len(MEMBER_TABLES)
+    assert not member & set(NO_MEMBER_DATA)
+    unclassified = set(tables) - member - set(NO_MEMBER_DATA)
     assert not unclassified, f"classify in bot/storage/sqlite/privacy.py: {sorted(unclassified)}"
-    assert member | set(store.NO_MEMBER_DATA) == set(tables), "a listed table no longer exists"
+    assert member | set(NO_MEMBER_DATA) == set(tables), "a listed table no longer exists"
     declared = await db.read(lambda conn: {t: dict(columns(conn, t)) for t in tables})
-    for spec in store.MEMBER_TABLES:
+    for spec in MEMBER_TABLES:
         assert declared[spec.table].get(spec.column) == "INTEGER", spec
 
 
 async def test_the_seed_covers_every_member_table(db: Database) -> None:
-    assert set(MINE) == {spec.table for spec in store.MEMBER_TABLES}
+    assert set(MINE) == {spec.table for spec in MEMBER_TABLES}
     assert all(MINE.values())
 
 
@@ -281,15 +283,15 @@ async def test_every_lookup_goes_through_an_index(seeded: Database, tmp_path: Pa
     try:
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
-        store.export_member(conn, ME)
-        store.summarize_member(conn, ME)
+        SqlitePrivacy(conn).export_member(ME)
+        SqlitePrivacy(conn).summarize_member(ME)
         conn.execute("BEGIN")
-        store.delete_member(conn, ME)
+        SqlitePrivacy(conn).delete_member(ME)
         conn.execute("ROLLBACK")
         conn.set_trace_callback(None)
         # A trigger's statements are traced as repeats of the one that fired them.
         queries = list(dict.fromkeys(s for s in statements if s.split()[0] in ("SELECT", "DELETE")))
-        assert len(queries) == 3 * len(store.MEMBER_TABLES) + 1
+        assert len(queries) == 3 * len(MEMBER_TABLES) + 1
         tables = set(all_tables(conn))
         for sql in queries:
             plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
@@ -306,7 +308,7 @@ async def test_every_lookup_goes_through_an_index(seeded: Database, tmp_path: Pa
 async def test_export_holds_every_row_of_the_member_and_none_of_anyone_elses(
     seeded: Database,
 ) -> None:
-    exported = await privacy.export_json(seeded, ME, NOW)
+    exported = await privacy.export_json(SqliteStorage(seeded), ME, NOW)
     text = exported.content.decode("utf-8")
     document = json.loads(text)
     assert document["user_id"] == str(ME)
@@ -345,15 +347,15 @@ def _numbers(node: object) -> list[int]:
 
 
 async def test_export_of_a_member_with_nothing_lists_every_table_empty(db: Database) -> None:
-    exported = await privacy.export_json(db, NOBODY, NOW)
+    exported = await privacy.export_json(SqliteStorage(db), NOBODY, NOW)
     document = json.loads(exported.content)
-    assert document["tables"] == {spec.table: [] for spec in store.MEMBER_TABLES}
+    assert document["tables"] == {spec.table: [] for spec in MEMBER_TABLES}
     assert exported.summary.total == 0
 
 
 async def test_delete_leaves_nothing_behind_and_touches_nobody_else(seeded: Database) -> None:
     before = await seeded.read(dump)
-    deleted = await privacy.delete_everything(seeded, ME)
+    deleted = await privacy.delete_everything(SqliteStorage(seeded), ME)
     assert deleted.counts == {table: len(rows) for table, rows in MINE.items()}
     assert deleted.servers == 2
 
@@ -393,12 +395,12 @@ async def test_delete_leaves_nothing_behind_and_touches_nobody_else(seeded: Data
 
     counted, grouped = await seeded.read(standings)
     assert counted == grouped == [(GUILD_A, 3, 5, 9, 1)]
-    mine = await seeded.read(lambda conn: streak_store.standing_of(conn, GUILD_A, OTHER))
+    mine = await seeded.read(lambda conn: SqliteStreaks(conn).standing_of(GUILD_A, OTHER))
     assert mine is not None and mine.rank == 1
-    assert await seeded.read(lambda conn: streak_store.member_count(conn, GUILD_B)) == 0
+    assert await seeded.read(lambda conn: SqliteStreaks(conn).member_count(GUILD_B)) == 0
 
     # Deleting again finds nothing.
-    again = await privacy.delete_everything(seeded, ME)
+    again = await privacy.delete_everything(SqliteStorage(seeded), ME)
     assert again.total == 0
 
 
@@ -406,15 +408,15 @@ async def test_a_failed_delete_deletes_nothing(
     seeded: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = await seeded.read(dump)
-    real = store.delete_member
+    real = SqlitePrivacy.delete_member
 
-    def half_then_fail(conn: sqlite3.Connection, user_id: int) -> dict[str, int]:
-        real(conn, user_id)
+    def half_then_fail(self: SqlitePrivacy, user_id: int) -> dict[str, int]:
+        real(self, user_id)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "delete_member", half_then_fail)
+    monkeypatch.setattr(SqlitePrivacy, "delete_member", half_then_fail)
     with pytest.raises(RuntimeError):
-        await privacy.delete_everything(seeded, ME)
+        await privacy.delete_everything(SqliteStorage(seeded), ME)
     assert await seeded.read(dump) == before
 
 
@@ -449,8 +451,8 @@ async def press(bot: Backbone, view: discord.ui.View, label: str, user_id: int) 
 
 
 async def seed_bot(bot: Backbone) -> dict[str, list[tuple[Any, ...]]]:
-    await seed(bot.db)
-    return await bot.db.read(dump)
+    await seed(bot.storage.database)
+    return await bot.storage.database.read(dump)
 
 
 async def test_export_sends_an_ephemeral_json_file(privacy_bot: Backbone) -> None:
@@ -493,7 +495,7 @@ async def test_delete_asks_first_and_deletes_nothing_until_confirmed(
         f"privacy:delete:{ME}:confirm",
         f"privacy:delete:{ME}:cancel",
     ]
-    assert await privacy_bot.db.read(dump) == before
+    assert await privacy_bot.storage.database.read(dump) == before
 
     pressed, _ = await press(privacy_bot, view, "Delete everything", ME)
     edit = pressed.response.edit_message.await_args.kwargs
@@ -501,8 +503,15 @@ async def test_delete_asks_first_and_deletes_nothing_until_confirmed(
     assert "ephemeral" not in edit
     assert_no_pings(edit)
     assert edit["content"].startswith("🗑️ Deleted 3 back-day logs and 2 streaks in 2 servers")
-    assert await privacy_bot.db.read(lambda conn: store.summarize_member(conn, ME).total) == 0
-    other = await privacy_bot.db.read(lambda conn: store.summarize_member(conn, OTHER))
+    assert (
+        await privacy_bot.storage.database.read(
+            lambda conn: SqlitePrivacy(conn).summarize_member(ME).total
+        )
+        == 0
+    )
+    other = await privacy_bot.storage.database.read(
+        lambda conn: SqlitePrivacy(conn).summarize_member(OTHER)
+    )
     assert other.total == 6
 
 
@@ -515,7 +524,7 @@ async def test_cancel_deletes_nothing(privacy_bot: Backbone) -> None:
     assert edit["content"] == CANCELLED == "Nothing was deleted."
     assert edit["view"] is None
     assert_no_pings(edit)
-    assert await privacy_bot.db.read(dump) == before
+    assert await privacy_bot.storage.database.read(dump) == before
 
 
 async def test_only_the_caller_can_press_the_buttons(privacy_bot: Backbone) -> None:
@@ -530,7 +539,7 @@ async def test_only_the_caller_can_press_the_buttons(privacy_bot: Backbone) -> N
         assert call["ephemeral"] is True
         assert_no_pings(call)
         pressed.response.edit_message.assert_not_awaited()
-    assert await privacy_bot.db.read(dump) == before
+    assert await privacy_bot.storage.database.read(dump) == before
 
 
 async def test_nothing_stored_means_no_buttons(privacy_bot: Backbone) -> None:

@@ -24,10 +24,11 @@ from bot.core.clock import local_date
 from bot.core.errors import UserFacingError
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
 from bot.features.streaks.service import Backdays, LogResult, UndoResult, When
-from bot.storage.sqlite import streaks as streak_store
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.settings import get_guild_settings, member_context, update_guild_settings
-from bot.storage.sqlite.streaks import Standing
+from bot.storage.sqlite.settings import SqliteSettings
+from bot.storage.sqlite.streaks import SqliteStreaks
+from bot.storage.streaks import RankedStanding, Standing
 
 GUILD = 1001
 OTHER_GUILD = 2002
@@ -69,24 +70,32 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(db: Database, clock: FakeClock) -> Backdays:
-    return Backdays(db, clock)
+    return Backdays(SqliteStorage(db), clock)
 
 
 # --- raw reads and writes, independent of the code under test -------------------------
 
 
+_STORES = {cls.__name__: cls for cls in (SqliteSettings, SqliteStreaks)}
+
+
+def _bind(work: Callable[..., T], conn: Any, args: Any, kwargs: Any) -> T:
+    store = _STORES[work.__qualname__.split(".")[0]](conn)
+    return work(store, *args, **kwargs)
+
+
 async def on(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a storage function in a read unit."""
-    return await db.read(lambda conn: work(conn, *args, **kwargs))
+    """Run a SQLite store method (e.g. `SqliteStreaks.leaderboard_rows`) in a read unit."""
+    return await db.read(lambda conn: _bind(work, conn, args, kwargs))
 
 
 async def on_write(db: Database, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a storage function in a write transaction."""
-    return await db.write(lambda conn: work(conn, *args, **kwargs))
+    """Run a SQLite store method in a write transaction."""
+    return await db.write(lambda conn: _bind(work, conn, args, kwargs))
 
 
 async def zone_of(db: Database, guild_id: int, user_id: int) -> ZoneInfo:
-    name, _target = await on(db, member_context, guild_id, user_id)
+    name, _target = await on(db, SqliteSettings.member_context, guild_id, user_id)
     return ZoneInfo(name)
 
 
@@ -136,23 +145,25 @@ async def count(db: Database, table: str, guild_id: int = GUILD) -> int:
 
 async def recomputed(service: Backdays, guild_id: int, user_id: int) -> StreakStats:
     """What the stored row should say, from the raw logs, the clock and the settings."""
-    zone = await zone_of(service.db, guild_id, user_id)
-    target = (await on(service.db, get_guild_settings, guild_id)).weekly_target
+    zone = await zone_of(service.storage.database, guild_id, user_id)
+    target = (
+        await on(service.storage.database, SqliteSettings.get_guild_settings, guild_id)
+    ).weekly_target
     today = local_date(service.clock(), zone)
-    return streak_stats(await raw_days(service.db, guild_id, user_id), today, target)
+    return streak_stats(await raw_days(service.storage.database, guild_id, user_id), today, target)
 
 
 async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> None:
     """The stored row equals the recomputed streak (call after `expire()` at this clock),
     except that the stored best may be higher: the best streak never falls."""
     expected = await recomputed(service, guild_id, user_id)
-    row = await stored(service.db, guild_id, user_id)
+    row = await stored(service.storage.database, guild_id, user_id)
     if expected.total == 0:
         assert row is None
         return
     assert row is not None
     assert row.best >= expected.best
-    zone = await zone_of(service.db, guild_id, user_id)
+    zone = await zone_of(service.storage.database, guild_id, user_id)
     lapse = streak_expires_at(expected.run_end, zone)
     assert row == Row(
         expected.current,
@@ -164,10 +175,10 @@ async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> N
 
 async def board(db: Database, guild_id: int) -> list[tuple[int, int, int]]:
     """The whole leaderboard as (rank, user, current streak)."""
-    rows = await on(db, streak_store.leaderboard_rows, guild_id, 1000)
+    rows = await on(db, SqliteStreaks.leaderboard_rows, guild_id, 1000)
     return [
         (r.rank, r.standing.user_id, r.standing.current)
-        for r in await on(db, streak_store.rank_rows, guild_id, rows)
+        for r in await on(db, SqliteStreaks.rank_rows, guild_id, rows)
     ]
 
 
@@ -190,7 +201,13 @@ async def assert_standing_counts(db: Database) -> None:
 async def test_log_today_and_yesterday_in_the_server_timezone(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York", weekly_target=3)
+    await on_write(
+        db,
+        SqliteSettings.update_guild_settings,
+        GUILD,
+        timezone="America/New_York",
+        weekly_target=3,
+    )
     clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 22:00 Tuesday 17th in New York
 
     today = await service.log(GUILD, 1)
@@ -210,7 +227,7 @@ async def test_log_today_and_yesterday_in_the_server_timezone(
 async def test_member_timezone_overrides_the_server_one(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await on_write(db, update_guild_settings, GUILD, timezone="America/New_York")
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone="America/New_York")
     await set_member_timezone(db, 2, "Asia/Tokyo")
     clock.now = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)  # 12:00 Wednesday 18th in Tokyo
 
@@ -240,7 +257,7 @@ async def test_second_log_of_the_same_day_is_refused(service: Backdays, db: Data
 async def test_reply_stats_show_this_week_against_the_target(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, weekly_target=2)
     clock.now = datetime(2026, 11, 9, 12, tzinfo=UTC)  # Monday of the previous week
     await service.log(GUILD, 1)
     clock.advance(days=1)
@@ -373,7 +390,7 @@ async def test_daylight_saving_days_are_one_local_day(
     service: Backdays, db: Database, clock: FakeClock, case: str
 ) -> None:
     zone, instants = DST_DAYS[case]
-    await on_write(db, update_guild_settings, GUILD, timezone=zone)
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=zone)
     seen: set[date] = set()
     for instant, expected_day in instants:
         clock.now = instant
@@ -398,7 +415,7 @@ async def test_daylight_saving_days_are_one_local_day(
 async def test_streak_lapses_at_local_midnight_across_daylight_saving(
     service: Backdays, db: Database, clock: FakeClock, zone: str, run_end: date, lapse: datetime
 ) -> None:
-    await on_write(db, update_guild_settings, GUILD, timezone=zone)
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=zone)
     wednesday = run_end + timedelta(days=2)
     clock.now = at(zone, wednesday.year, wednesday.month, wednesday.day, 12, 0)
     assert (await service.log(GUILD, 1)).stats.run_end == run_end
@@ -422,7 +439,9 @@ async def test_streak_lapses_at_local_midnight_across_daylight_saving(
 
 
 async def test_year_end_and_iso_week_53(service: Backdays, db: Database, clock: FakeClock) -> None:
-    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London", weekly_target=2)
+    await on_write(
+        db, SqliteSettings.update_guild_settings, GUILD, timezone="Europe/London", weekly_target=2
+    )
     for day in (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 28)):
         clock.now = at("Europe/London", day.year, day.month, day.day, 20, 0)
         await service.log(GUILD, 1)
@@ -483,7 +502,7 @@ async def test_undo_with_only_yesterday_removes_yesterday(service: Backdays) -> 
     undone = await service.undo(GUILD, 1)
     assert undone.removed == date(2026, 11, 17)
     assert undone.stats.total == 0
-    assert await stored(service.db, GUILD, 1) is None
+    assert await stored(service.storage.database, GUILD, 1) is None
 
 
 async def test_the_best_streak_never_falls(
@@ -517,7 +536,7 @@ async def test_undo_never_reaches_older_logs(
     service: Backdays, db: Database, clock: FakeClock, days_ago: int
 ) -> None:
     old = date(2026, 11, 18) - timedelta(days=days_ago)
-    assert await on_write(db, streak_store.insert_log, GUILD, 1, old, None, clock.now)
+    assert await on_write(db, SqliteStreaks.insert_log, GUILD, 1, old, None, clock.now)
 
     undone = await service.undo(GUILD, 1)
     assert undone.removed is None
@@ -580,7 +599,7 @@ async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
     assert await service.expire() == 0  # idempotent
 
     assert await board(db, GUILD) == [(1, 2, 2), (2, 1, 0)]
-    standing = await on(db, streak_store.standing_of, GUILD, 1)
+    standing = await on(db, SqliteStreaks.standing_of, GUILD, 1)
     assert standing is not None
     assert (standing.rank, standing.standing.best) == (2, 3)
     await assert_standing_counts(db)
@@ -635,7 +654,7 @@ async def test_logging_this_week_keeps_a_streak_alive(
 async def test_target_change_recomputes_every_member(
     service: Backdays, db: Database, clock: FakeClock
 ) -> None:
-    await on_write(db, update_guild_settings, GUILD, timezone="Europe/London")
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone="Europe/London")
     await set_member_timezone(db, 3, "Pacific/Kiritimati")
     patterns = {  # days before Wednesday 18 November logged, per member
         1: [0, 1, 7, 8, 14],
@@ -651,7 +670,7 @@ async def test_target_change_recomputes_every_member(
     await service.log(OTHER_GUILD, 1)
     other_before = await stored(db, OTHER_GUILD, 1)
 
-    await on_write(db, update_guild_settings, GUILD, weekly_target=2)
+    await on_write(db, SqliteSettings.update_guild_settings, GUILD, weekly_target=2)
     row = await stored(db, GUILD, 2)
     assert row is not None
     assert row.current == 4  # stale until recomputed
@@ -751,10 +770,10 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
         db = await Database.open(Path(folder) / "backbone.db")
         try:
             clock = FakeClock(START)
-            service = Backdays(db, clock)
+            service = Backdays(SqliteStorage(db), clock)
             target = 1
             best_seen: dict[int, int] = {}
-            await on_write(db, update_guild_settings, GUILD, timezone=SERVER_ZONE)
+            await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=SERVER_ZONE)
             for user, zone in MEMBER_ZONES.items():
                 await set_member_timezone(db, user, zone)
             for hours, action in ops:
@@ -765,7 +784,9 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
                     case ("undo", int(user)):
                         await service.undo(GUILD, user)
                     case ("target", int(target)):
-                        await on_write(db, update_guild_settings, GUILD, weekly_target=target)
+                        await on_write(
+                            db, SqliteSettings.update_guild_settings, GUILD, weekly_target=target
+                        )
                         await service.recompute_guild(GUILD)
                     case ("expire",):
                         event(f"expire() zeroed {await service.expire()}")
@@ -777,7 +798,7 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
             for user in MEMBERS:  # and once more through the service's own reading
                 await assert_consistent(service, GUILD, user)
             logged = [user for user in MEMBERS if await raw_days(db, GUILD, user)]
-            assert await on(db, streak_store.member_count, GUILD) == len(logged)
+            assert await on(db, SqliteStreaks.member_count, GUILD) == len(logged)
             await assert_standing_counts(db)
         finally:
             await db.close()
@@ -800,7 +821,7 @@ async def test_fifty_members_logging_at_once(service: Backdays, db: Database) ->
     assert all(r.stats.total == 1 and r.stats.current == 1 for r in results)
     assert await count(db, "backday_logs") == 50
     assert await count(db, "member_stats") == 50
-    assert await on(db, streak_store.member_count, GUILD) == 50
+    assert await on(db, SqliteStreaks.member_count, GUILD) == 50
     await assert_standing_counts(db)
     for user in range(1, 51):
         await assert_consistent(service, GUILD, user)
@@ -858,7 +879,7 @@ async def test_a_first_log_racing_a_target_change_is_stored_under_the_new_target
     )
     first_log = asyncio.create_task(service.log(GUILD, 2))
     await asyncio.gather(busy, change, first_log)
-    assert (await on(db, get_guild_settings, GUILD)).weekly_target == 3
+    assert (await on(db, SqliteSettings.get_guild_settings, GUILD)).weekly_target == 3
     await assert_consistent(service, GUILD, 1)
     await assert_consistent(service, GUILD, 2)  # was stored (1, 1, 1), under target 1
 
@@ -893,19 +914,19 @@ async def seed_board(db: Database) -> None:
     )
 
 
-def pairs(ranked: list[streak_store.RankedStanding]) -> list[tuple[int, int]]:
+def pairs(ranked: list[RankedStanding]) -> list[tuple[int, int]]:
     return [(r.rank, r.standing.user_id) for r in ranked]
 
 
 async def test_leaderboard_order_and_shared_ranks(db: Database) -> None:
     await seed_board(db)
-    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10)
-    ranked = await on(db, streak_store.rank_rows, GUILD, rows)
+    rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, 10)
+    ranked = await on(db, SqliteStreaks.rank_rows, GUILD, rows)
     assert [
         (r.rank, r.standing.user_id, r.standing.current, r.standing.best, r.standing.total)
         for r in ranked
     ] == [(rank, *entry) for rank, entry in zip(RANKS, BOARD, strict=True)]
-    assert await on(db, streak_store.member_count, GUILD) == len(BOARD)
+    assert await on(db, SqliteStreaks.member_count, GUILD) == len(BOARD)
     await assert_standing_counts(db)
 
 
@@ -915,19 +936,19 @@ async def test_leaderboard_pages_keep_ranks_across_boundaries(db: Database, size
     pages = [EXPECTED[n : n + size] for n in range(0, len(EXPECTED), size)]
 
     forward = []
-    rows = await on(db, streak_store.leaderboard_rows, GUILD, size)
+    rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, size)
     while rows:
-        forward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
-        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, after=rows[-1])
+        forward.append(pairs(await on(db, SqliteStreaks.rank_rows, GUILD, rows)))
+        rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, size, after=rows[-1])
     assert forward == pages
 
     # And back again from the last page, each page read from the first row of the next.
-    whole = await on(db, streak_store.leaderboard_rows, GUILD, len(BOARD))
+    whole = await on(db, SqliteStreaks.leaderboard_rows, GUILD, len(BOARD))
     rows = whole[(len(pages) - 1) * size :]
     backward = []
     while rows:
-        backward.append(pairs(await on(db, streak_store.rank_rows, GUILD, rows)))
-        rows = await on(db, streak_store.leaderboard_rows, GUILD, size, before=rows[0])
+        backward.append(pairs(await on(db, SqliteStreaks.rank_rows, GUILD, rows)))
+        rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, size, before=rows[0])
     assert backward == pages[::-1]
 
 
@@ -947,7 +968,7 @@ async def test_the_service_pages_the_board(service: Backdays, db: Database) -> N
     assert (back.page, pairs(back.rows)) == (1, EXPECTED[3:6])
 
     # A button from a board that has since changed: past the end starts again at the top.
-    stale = streak_store.Standing(user_id=1, current=-1, best=0, total=0)
+    stale = Standing(user_id=1, current=-1, best=0, total=0)
     restarted = await service.leaderboard(GUILD, 20, 3, page=7, after=stale)
     assert (restarted.page, pairs(restarted.rows)) == (0, EXPECTED[:3])
     outsider = await service.leaderboard(GUILD, 12345, 3)
@@ -957,28 +978,28 @@ async def test_the_service_pages_the_board(service: Backdays, db: Database) -> N
 async def test_standing_of_each_member(db: Database) -> None:
     await seed_board(db)
     for rank, (user, current, best, total) in zip(RANKS, BOARD, strict=True):
-        standing = await on(db, streak_store.standing_of, GUILD, user)
+        standing = await on(db, SqliteStreaks.standing_of, GUILD, user)
         assert standing is not None
         assert standing.rank == rank
         assert (standing.standing.current, standing.standing.best) == (current, best)
         assert standing.standing.total == total
-    assert await on(db, streak_store.standing_of, GUILD, 99) is None  # only in the other server
-    assert await on(db, streak_store.standing_of, GUILD, 12345) is None
-    other = await on(db, streak_store.standing_of, OTHER_GUILD, 40)
+    assert await on(db, SqliteStreaks.standing_of, GUILD, 99) is None  # only in the other server
+    assert await on(db, SqliteStreaks.standing_of, GUILD, 12345) is None
+    other = await on(db, SqliteStreaks.standing_of, OTHER_GUILD, 40)
     assert other is not None
     assert (other.rank, other.standing.current) == (2, 9)
 
 
 async def test_other_servers_never_appear(db: Database) -> None:
     await seed_board(db)
-    rows = await on(db, streak_store.leaderboard_rows, GUILD, 100)
+    rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, 100)
     assert 99 not in {r.user_id for r in rows}
     assert all(r.current <= 3 for r in rows)
-    after_top = await on(db, streak_store.leaderboard_rows, GUILD, 100, after=rows[0])
+    after_top = await on(db, SqliteStreaks.leaderboard_rows, GUILD, 100, after=rows[0])
     assert len(after_top) == len(BOARD) - 1
-    assert await on(db, streak_store.leaderboard_rows, 3003, 10) == []
-    assert await on(db, streak_store.member_count, 3003) == 0
-    assert await on(db, streak_store.member_count, OTHER_GUILD) == 2
+    assert await on(db, SqliteStreaks.leaderboard_rows, 3003, 10) == []
+    assert await on(db, SqliteStreaks.member_count, 3003) == 0
+    assert await on(db, SqliteStreaks.member_count, OTHER_GUILD) == 2
 
 
 # --- 9. query plans ------------------------------------------------------------------
@@ -1032,11 +1053,11 @@ async def seed_many(db: Database) -> None:
 @pytest.mark.parametrize("cursor", ["top", "after", "before"])
 async def test_leaderboard_queries_use_the_rank_index(db: Database, cursor: str) -> None:
     await seed_many(db)
-    edge = streak_store.Standing(user_id=150, current=2, best=3, total=7)
+    edge = Standing(user_id=150, current=2, best=3, total=7)
     after = edge if cursor == "after" else None
     before = edge if cursor == "before" else None
     statements = await traced(
-        db, on(db, streak_store.leaderboard_rows, GUILD, 10, after=after, before=before)
+        db, on(db, SqliteStreaks.leaderboard_rows, GUILD, 10, after=after, before=before)
     )
     assert len(statements) == 1
     page_plan = await plan(db, statements[0])
@@ -1046,12 +1067,12 @@ async def test_leaderboard_queries_use_the_rank_index(db: Database, cursor: str)
 
 async def test_ranks_and_counts_are_read_by_key(db: Database) -> None:
     await seed_many(db)
-    rows = await on(db, streak_store.leaderboard_rows, GUILD, 10, after=Standing(150, 2, 3, 7))
+    rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, 10, after=Standing(150, 2, 3, 7))
 
     async def everything() -> None:
-        await on(db, streak_store.rank_rows, GUILD, rows)
-        await on(db, streak_store.standing_of, GUILD, 42)
-        await on(db, streak_store.member_count, GUILD)
+        await on(db, SqliteStreaks.rank_rows, GUILD, rows)
+        await on(db, SqliteStreaks.standing_of, GUILD, 42)
+        await on(db, SqliteStreaks.member_count, GUILD)
 
     statements = await traced(db, everything())
     assert statements
@@ -1062,7 +1083,7 @@ async def test_ranks_and_counts_are_read_by_key(db: Database) -> None:
 async def test_expiry_update_uses_the_expiry_index(db: Database) -> None:
     await seed_many(db)
     statements = await traced(
-        db, on(db, streak_store.expire_streaks, datetime(2026, 11, 10, tzinfo=UTC))
+        db, on(db, SqliteStreaks.expire_streaks, datetime(2026, 11, 10, tzinfo=UTC))
     )
     updates = [s for s in statements if s.startswith("UPDATE member_stats")]
     assert len(updates) == 1

@@ -1,0 +1,89 @@
+"""Posture nudges: the records and the interface. Instants are unix seconds (UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A member's daily nudge: their choice and the next instants it is due."""
+
+    user_id: int
+    guild_id: int
+    local_time: str
+    days: str
+    slot_at: int
+    snooze_at: int | None
+    snooze_topic: str | None
+    due_at: int
+    dm_channel_id: int | None
+    dm_refused_at: int | None
+    opted_in_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One local day's nudge to a member and how it went."""
+
+    user_id: int
+    local_day: str
+    topic_id: str
+    nonce: str
+    status: str
+    attempted_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerNudge:
+    """A server's daily public nudge: when it is next due and how the last one went."""
+
+    guild_id: int
+    due_at: int
+    last_day: str | None
+    last_status: str | None
+
+
+class PostureStore(Protocol):
+    def get_reminder(self, user_id: int) -> Reminder | None: ...
+
+    def save_reminder(self, reminder: Reminder) -> None:
+        """Insert or replace the member's whole reminder."""
+        ...
+
+    def delete_reminder(self, user_id: int) -> bool: ...
+
+    def due_reminders(self, now: int, limit: int) -> list[int]:
+        """Members whose nudge (regular or snoozed) is due at `now`, soonest first."""
+        ...
+
+    def next_due_at(self) -> int | None:
+        """The soonest due instant of any member or server nudge."""
+        ...
+
+    def get_delivery(self, user_id: int, local_day: str) -> Delivery | None: ...
+
+    def last_delivery(self, user_id: int) -> Delivery | None: ...
+
+    def save_delivery(self, delivery: Delivery) -> None: ...
+
+    def seen_topics(self, audience_id: int) -> set[str]: ...
+
+    def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None:
+        """Record a topic as seen; a new cycle first forgets the previous one."""
+        ...
+
+    def get_server_nudge(self, guild_id: int) -> ServerNudge | None: ...
+
+    def save_server_nudge(self, nudge: ServerNudge) -> None: ...
+
+    def delete_server_nudge(self, guild_id: int) -> None: ...
+
+    def due_server_nudges(self, now: int, limit: int) -> list[int]: ...
+
+    def defer_reminder(self, user_id: int, until: int) -> None:
+        """Move every pending time of the member's reminder to no earlier than `until`."""
+        ...
+
+    def defer_server_nudge(self, guild_id: int, until: int) -> None: ...

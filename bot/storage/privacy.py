@@ -1,0 +1,112 @@
+"""What storage keeps about one member, for /privacy export and /privacy delete.
+
+`MEMBER_TABLES` is the one list of tables that hold a member's data and the column that
+holds their id; `NO_MEMBER_DATA` names every other table with the reason it holds none.
+A test compares both lists with the schema after all migrations, so a new table that
+nobody classified fails the build instead of escaping export and delete. Every backend
+has the same tables, so the list is shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTable:
+    table: str
+    column: str
+    """The column holding the member's Discord user id."""
+    order_by: str
+    """Export order within the member's rows (a stable, readable file)."""
+    about: str
+    """What the rows are, in words, for the export file."""
+
+    @property
+    def select_sql(self) -> str:
+        return f"SELECT * FROM {self.table} WHERE {self.column} = ? ORDER BY {self.order_by}"
+
+    @property
+    def count_sql(self) -> str:
+        return f"SELECT COUNT(*) FROM {self.table} WHERE {self.column} = ?"
+
+    @property
+    def delete_sql(self) -> str:
+        return f"DELETE FROM {self.table} WHERE {self.column} = ?"
+
+
+MEMBER_TABLES: tuple[MemberTable, ...] = (
+    MemberTable(
+        "member_settings",
+        "user_id",
+        "user_id",
+        "Your own settings: the timezone your weeks and posture nudges follow.",
+    ),
+    MemberTable(
+        "backday_logs",
+        "user_id",
+        "guild_id, day",
+        "Every back day you logged, per server, with its note and when you logged it.",
+    ),
+    MemberTable(
+        "member_stats",
+        "user_id",
+        "guild_id",
+        "Your weekly streak per server (current, best, total back days) for the leaderboard.",
+    ),
+    MemberTable(
+        "reminders",
+        "user_id",
+        "user_id",
+        "Your daily posture nudge: time, days, next due instant, DM channel and DM status.",
+    ),
+    MemberTable(
+        "nudge_deliveries",
+        "user_id",
+        "local_day",
+        "Each day a posture nudge was sent (or tried) to you, and how it went.",
+    ),
+    MemberTable(
+        "topics_seen",
+        "audience_id",
+        "topic_id",
+        "The posture topics you have seen in the current rotation.",
+    ),
+)
+
+NO_MEMBER_DATA: dict[str, str] = {
+    "bot_state": "facts the bot keeps about itself (e.g. the synced command tree's hash)",
+    "guild_settings": "per-server settings chosen by server admins",
+    "server_nudges": "the schedule of each server's public channel nudge",
+    "standing_counts": (
+        "how many members share each leaderboard standing: counts with no ids, kept by "
+        "triggers on member_stats, so deleting a member's stats updates it"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSummary:
+    counts: dict[str, int]
+    """Rows per member table (every table in MEMBER_TABLES, zeros included)."""
+    servers: int
+    """Servers where the member has back-day logs or a streak."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class PrivacyStore(Protocol):
+    def export_member(self, user_id: int) -> dict[str, list[dict[str, object]]]:
+        """Every row stored about the member: table name -> rows as {column: value}."""
+        ...
+
+    def summarize_member(self, user_id: int) -> MemberSummary:
+        """How many rows each member table holds for the member, and in how many servers."""
+        ...
+
+    def delete_member(self, user_id: int) -> dict[str, int]:
+        """Delete every row stored about the member (in a write unit); rows per table."""
+        ...
