@@ -1,6 +1,6 @@
 """Streak storage at scale: 100,000 members and 2,000,000 back-day logs in one server.
 
-Measures, through the same `Backdays` service the cogs call, the latency of
+Measures, through the same `StreakService` the cogs call, the latency of
 `/backday log` (insert plus streak recomputation), `/streak` and one `/leaderboard`
 page (expiry sweep, count, page, the caller's own rank), and prints the database size
 and the query plans that show no query scans all members.
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.common import percentiles, pin_to_one_core, print_table, write_results
 from bot.features.streaks.rules import streak_expires_at, streak_stats
-from bot.features.streaks.service import Backdays
+from bot.features.streaks.service import StreakService
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.streaks import Standing
@@ -137,7 +137,7 @@ def query_plans(path: Path) -> dict[str, list[str]]:
 async def bench(path: Path, members: int, samples: int) -> list[dict[str, Any]]:
     db = await Database.open(path)
     clock_now = [NOW]
-    service = Backdays(SqliteStorage(db), clock=lambda: clock_now[0])
+    service = StreakService(SqliteStorage(db), clock=lambda: clock_now[0])
     rng = random.Random(SEED + 1)
     try:
         loggers = rng.sample(range(1, members + 1), samples)

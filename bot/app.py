@@ -1,18 +1,21 @@
-"""The Bot subclass: holds the dependencies `main()` opened and loads the cogs."""
+"""The Bot subclass: wires the services over the storage `main()` opened, loads every feature."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import pkgutil
 
 import discord
 import yarl
 from discord.ext import commands
 
+from bot import features
 from bot.config import DISCORD_API, Settings
 from bot.core.clock import Clock, utc_now
 from bot.features.knowledge.store import KnowledgeStore
-from bot.features.posture.service import Nudges
-from bot.features.streaks.service import Backdays
+from bot.features.posture.service import PostureService
+from bot.features.streaks.service import StreakService
 from bot.runtime.errors import BackboneTree
 from bot.runtime.http import amortize_bucket_sweeps
 from bot.runtime.sync import sync_commands
@@ -20,14 +23,21 @@ from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (
-    "bot.features.knowledge.cog",
-    "bot.features.coach.cog",
-    "bot.features.help.cog",
-    "bot.features.streaks.cog",
-    "bot.features.posture.cog",
-    "bot.features.privacy.cog",
-)
+
+def feature_extensions() -> tuple[str, ...]:
+    """Every feature under `bot.features` that has a `cog` module, as extension names.
+
+    Features are found, not listed: the bot, the CLI and the tests all load this set, so
+    a new feature folder with a `cog.py` (and its `setup`) is picked up everywhere.
+    """
+    found = []
+    for module in pkgutil.iter_modules(features.__path__, f"{features.__name__}."):
+        if module.ispkg and importlib.util.find_spec(f"{module.name}.cog") is not None:
+            found.append(f"{module.name}.cog")
+    return tuple(sorted(found))
+
+
+EXTENSIONS = feature_extensions()
 
 
 def bot_intents() -> discord.Intents:
@@ -65,9 +75,12 @@ class Backbone(commands.Bot):
         self.settings = settings
         self.knowledge = knowledge
         self.storage = storage
-        self.streaks = Backdays(storage, clock)
-        self.posture = Nudges(
-            storage, self.streaks, lambda: list(knowledge.current.base.posture_topics), clock
+        self.streaks = StreakService(storage, clock)
+        self.posture = PostureService(
+            storage,
+            lambda: list(knowledge.current.base.posture_topics),
+            clock,
+            timezone_changed=self.streaks.recompute_member,
         )
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks

@@ -1,0 +1,1 @@
+"""Shared plain pieces: no Discord objects, no SQL, and no feature imported here."""

@@ -96,6 +96,11 @@ def bulleted(items: Iterable[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
+def plural(n: int, unit: str) -> str:
+    """ "1 week", "2 weeks": `unit` takes a plain s."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def discord_timestamp(at: datetime) -> str:
     """A Discord timestamp: shown in each reader's own timezone and language."""
     seconds = int(at.timestamp())

@@ -1,0 +1,1 @@
+"""/coach: server settings and knowledge reload (Manage Server)."""

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.core.replies import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply, discord_timestamp
 from bot.core.time_of_day import parse_member_time
 from bot.core.timezones import resolve_timezone, timezone_choices
-from bot.features.knowledge.loader import KnowledgeBaseError
+from bot.features.knowledge import KnowledgeBaseError
 from bot.runtime.replies import NO_MENTIONS, send_reply
 from bot.storage.settings import GuildSettings
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.features.knowledge.answers import help_reply
+from bot.features.help.replies import help_reply
 from bot.runtime.replies import send_reply
 
 if TYPE_CHECKING:

@@ -7,14 +7,12 @@ members will see.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from bot.core.errors import UserFacingError
 from bot.core.fuzzy import NameIndex
 from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, Reply, clip
 from bot.features.knowledge.render import (
     ASK_COLOUR,
-    HELP_COLOUR,
     exercise_embed,
     overview_embed,
     situation_embed,
@@ -123,25 +121,4 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
             footer="Ranked by how well each entry matches your words.",
             colour=ASK_COLOUR,
         )
-    )
-
-
-def help_reply(commands: Sequence[tuple[str, str]]) -> Reply:
-    """`commands` is (name, description) for every registered command, in display order."""
-    listing = "\n".join(f"`/{name}`: {description}" for name, description in commands)
-    return Reply(
-        embed=EmbedSpec(
-            title="Backbone: your back-training coach",
-            description=(
-                "I explain back exercises step by step, help you work out why your back "
-                "hurts after squats or sitting, and point you to better posture.\n\n"
-                "**Start here:** `/cue exercise:rows` for a full exercise guide, "
-                "`/why-back-pain` if something aches, or `/ask` with a question in your "
-                "own words."
-            ),
-            fields=(Field("Commands", clip(listing, FIELD_VALUE_LIMIT)),),
-            footer="Coaching information, not medical advice.",
-            colour=HELP_COLOUR,
-        ),
-        ephemeral=True,
     )

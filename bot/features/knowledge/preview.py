@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 
 from bot.core.errors import UserFacingError
 from bot.core.replies import Reply
-from bot.features.knowledge.answers import ask_reply, cue_reply, help_reply, why_back_pain_reply
+from bot.features.help import help_reply
+from bot.features.knowledge.answers import ask_reply, cue_reply, why_back_pain_reply
 from bot.features.knowledge.store import Knowledge
 
 _OPTION = re.compile(r"(?:^|\s)([a-z_]+):")

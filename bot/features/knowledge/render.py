@@ -15,7 +15,6 @@ from bot.features.knowledge.schema import Exercise, Mistake, Overview, Situation
 EXERCISE_COLOUR = 0x2F9E8F
 PAIN_COLOUR = 0xD9822B
 ASK_COLOUR = 0x5865F2
-HELP_COLOUR = 0x5865F2
 
 NOT_MEDICAL_ADVICE = (
     "Not medical advice: general coaching information only. "

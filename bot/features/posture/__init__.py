@@ -1,0 +1,1 @@
+"""/posture: daily posture nudges by DM, at each member's local time."""

@@ -1,38 +1,32 @@
-"""/posture and the nudges it schedules: a thin adapter over `bot.features.posture.service`.
+"""/posture: a thin adapter over the posture service.
 
-The dispatcher that sends the nudges runs while this cog is loaded. This module is the
-Discord side of a delivery: it turns a claimed nudge into one DM request (the DM
-channel id is stored after the first), or a channel post when the member's DMs are
-closed, each paced under Discord's global limit and sent with a nonce that Discord
-uses to drop a duplicate.
+`setup` wires the dispatcher to the Discord delivery (`delivery.NudgeDelivery`) when the
+extension loads; the dispatcher runs while the cog is loaded and only under
+`backbone run`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.timezones import timezone_choices
-from bot.features.posture.dispatcher import PACE_FRACTION, NudgeDispatcher, Pacer
+from bot.features.posture.delivery import NudgeDelivery, is_dm_refusal
+from bot.features.posture.dispatcher import NudgeDispatcher
 from bot.features.posture.replies import (
-    fallback_content,
-    not_yours_reply,
     nudge_embed,
     opted_in_reply,
     opted_out_reply,
-    snoozed_reply,
     status_reply,
     welcome_dm,
 )
-from bot.features.posture.schedule import SNOOZE
-from bot.features.posture.service import Claim, Outcome, ServerClaim
-from bot.runtime.errors import answer_error
+from bot.features.posture.views import NudgeButton, nudge_view
+from bot.runtime.pacing import PACE_FRACTION, Pacer
 from bot.runtime.replies import NO_MENTIONS, message_kwargs, send_reply, to_embed
 
 if TYPE_CHECKING:
@@ -40,78 +34,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CANNOT_DM = 50007
-"""Discord: "Cannot send messages to this user" (closed DMs, blocked, no shared server)."""
-
-
-def _is_dm_refusal(error: discord.HTTPException) -> bool:
-    return isinstance(error, discord.Forbidden) and error.code == CANNOT_DM
-
-
-class NudgeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nudge:(?P<action>snooze|off):(?P<user>[0-9]+)(?::(?P<topic>[a-z0-9-]+))?",
-):
-    """Snooze or turn-off button on a nudge. Its custom id says whose nudge and which
-    topic, so it works after a restart."""
-
-    def __init__(self, action: str, user_id: int, topic_id: str | None = None) -> None:
-        snooze = action == "snooze"
-        custom_id = f"nudge:{action}:{user_id}" + (f":{topic_id}" if snooze and topic_id else "")
-        super().__init__(
-            discord.ui.Button(
-                label="Snooze 1 hour" if snooze else "Turn off nudges",
-                emoji="⏰" if snooze else "🔕",
-                style=discord.ButtonStyle.secondary if snooze else discord.ButtonStyle.danger,
-                custom_id=custom_id,
-            )
-        )
-        self.action = action
-        self.user_id = user_id
-        self.topic_id = topic_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> NudgeButton:
-        return cls(match["action"], int(match["user"]), match["topic"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Component callbacks bypass the command tree's error handler: answer here.
-        try:
-            bot: Backbone = interaction.client
-            if interaction.user.id != self.user_id:
-                await send_reply(interaction, not_yours_reply())
-            elif self.action == "off":
-                await send_reply(
-                    interaction, opted_out_reply(await bot.posture.opt_out(self.user_id))
-                )
-            else:
-                at = await bot.posture.snooze(self.user_id, self.topic_id or "", SNOOZE)
-                await send_reply(interaction, snoozed_reply(at))
-        except Exception as error:
-            await answer_error(interaction, error)
-
-
-def nudge_view(user_id: int, topic_id: str | None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    if topic_id is not None:
-        view.add_item(NudgeButton("snooze", user_id, topic_id))
-    view.add_item(NudgeButton("off", user_id))
-    return view
-
 
 class PostureCog(commands.Cog):
     posture = app_commands.Group(
         name="posture", description="A daily posture nudge by DM, at your time.", guild_only=True
     )
 
-    def __init__(self, bot: Backbone) -> None:
+    def __init__(self, bot: Backbone, dispatcher: NudgeDispatcher) -> None:
         self.bot = bot
-        self.pacer = Pacer(bot.settings.global_rate_limit * PACE_FRACTION)
-        self.dispatcher = NudgeDispatcher(
-            bot.posture, self.deliver, self.deliver_to_server, bot.posture.clock
-        )
+        self.dispatcher = dispatcher
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(NudgeButton)
@@ -158,7 +89,7 @@ class PostureCog(commands.Cog):
                 **message_kwargs(welcome_dm(reminder, zone, next_at)),
             )
         except discord.HTTPException as error:
-            if not _is_dm_refusal(error):
+            if not is_dm_refusal(error):
                 raise
             refused = True
         await self.bot.posture.record_dm(user.id, channel_id=channel_id, refused=refused)
@@ -199,79 +130,14 @@ class PostureCog(commands.Cog):
         embed = to_embed(nudge_embed(self.bot.knowledge.current.base, topic_id))
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
 
-    # --- delivery (called by the dispatcher) ---------------------------------------------
-
-    async def deliver(self, claim: Claim) -> tuple[Outcome, int | None]:
-        kb = self.bot.knowledge.current.base
-        if claim.topic_id not in kb.posture_topics:  # removed by a reload since the claim
-            return "failed", claim.dm_channel_id
-        embed = to_embed(nudge_embed(kb, claim.topic_id, snoozed=claim.kind == "snooze"))
-        view = nudge_view(claim.user_id, claim.topic_id)
-        channel_id = claim.dm_channel_id
-        if not claim.dms_refused:
-            try:
-                if channel_id is None:
-                    await self.pacer.wait()
-                    channel_id = (await self.bot.create_dm(discord.Object(claim.user_id))).id
-                await self.pacer.wait()
-                dm = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
-                await self._send(dm, embed=embed, view=view, nonce=claim.nonce)
-                return "dm", channel_id
-            except discord.HTTPException as error:
-                if not _is_dm_refusal(error):
-                    raise
-                log.info(
-                    "Member %s does not accept DMs; no more DMs until /posture on", claim.user_id
-                )
-        if claim.fallback_channel_id is None:
-            return "refused", channel_id
-        await self.pacer.wait()
-        channel = self.bot.get_partial_messageable(claim.fallback_channel_id)
-        await self._send(
-            channel,
-            content=fallback_content(claim.user_id),
-            embed=embed,
-            view=view,
-            nonce=claim.nonce,
-            allowed_mentions=discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(claim.user_id)]
-            ),
-        )
-        return "channel", channel_id
-
-    async def deliver_to_server(self, claim: ServerClaim) -> str:
-        embed = to_embed(nudge_embed(self.bot.knowledge.current.base, claim.topic_id))
-        await self.pacer.wait()
-        channel = self.bot.get_partial_messageable(claim.channel_id)
-        try:
-            await self._send(channel, embed=embed, nonce=claim.nonce)
-        except (discord.Forbidden, discord.NotFound) as error:
-            log.warning(
-                "Cannot post the daily nudge in channel %s of server %s: %s",
-                claim.channel_id,
-                claim.guild_id,
-                error.text,
-            )
-            return "failed"
-        return "channel"
-
-    @staticmethod
-    async def _send(
-        channel: discord.PartialMessageable,
-        *,
-        view: discord.ui.View | None = None,
-        allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
-        **kwargs: Any,
-    ) -> None:
-        kwargs["allowed_mentions"] = allowed_mentions
-        if view is not None:
-            kwargs["view"] = view
-        await channel.send(**kwargs)
-        if view is not None:
-            # The buttons are dynamic items, routed by custom id: the view object need
-            # not be kept per message (thousands a day).
-            view.stop()
-
 
 async def setup(bot: Backbone) -> None:
-    await bot.add_cog(PostureCog(bot))
+    delivery = NudgeDelivery(
+        bot,
+        lambda: bot.knowledge.current.base,
+        Pacer(bot.settings.global_rate_limit * PACE_FRACTION),
+    )
+    dispatcher = NudgeDispatcher(
+        bot.posture, delivery.to_member, delivery.to_server, bot.posture.clock
+    )
+    await bot.add_cog(PostureCog(bot, dispatcher))

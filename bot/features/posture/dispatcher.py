@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core.clock import Clock
-from bot.features.posture.service import Claim, Nudges, Outcome, ServerClaim
+from bot.features.posture.service import Claim, Outcome, PostureService, ServerClaim
 
 log = logging.getLogger(__name__)
 
@@ -26,33 +26,15 @@ MAX_SLEEP = timedelta(hours=1)
 """Look at the table at least this often, whatever it says (clock jumps, manual edits)."""
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 """How long a row whose claim failed waits before it is tried again."""
-PACE_FRACTION = 0.95
-"""Share of the global limit nudges may use: the rest is left for commands."""
 
 DeliverMember = Callable[[Claim], Awaitable[tuple[Outcome, int | None]]]
 DeliverServer = Callable[[ServerClaim], Awaitable[str]]
 
 
-class Pacer:
-    """Spaces calls evenly at `per_second`: no bursts, so no 429s from the global limit."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = max(now, self._next)
-        self._next = at + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
-
-
 class NudgeDispatcher:
     def __init__(
         self,
-        nudges: Nudges,
+        nudges: PostureService,
         deliver_member: DeliverMember,
         deliver_server: DeliverServer,
         clock: Clock,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.replies import EmbedSpec, Field, Reply, discord_timestamp
-from bot.features.knowledge.model import KnowledgeBase
-from bot.features.knowledge.render import source_line
+from bot.features.knowledge import KnowledgeBase, source_line
 from bot.features.posture.service import PostureStatus
 from bot.storage.posture import Reminder
 

@@ -11,7 +11,7 @@ not sent again: at most one nudge per member per local day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -21,7 +21,6 @@ from bot.core.clock import Clock
 from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
 from bot.features.posture.schedule import Days, is_too_late, next_due, next_topic, nudge_day
-from bot.features.streaks.service import Backdays
 from bot.storage import Storage, Transaction
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.settings import GuildSettings
@@ -85,18 +84,21 @@ class PostureStatus:
     fallback_channel_id: int | None
 
 
-class Nudges:
+class PostureService:
     def __init__(
         self,
         storage: Storage,
-        backdays: Backdays,
         topics: Callable[[], Sequence[str]],
         clock: Clock,
+        *,
+        timezone_changed: Callable[[int], Awaitable[object]] | None = None,
     ) -> None:
         self.storage = storage
-        self.backdays = backdays
         self.topics = topics
         self.clock = clock
+        self.timezone_changed = timezone_changed
+        """Told the member's id when opting in changed their timezone: their streak weeks
+        follow it, so the app wires the streak service's recompute here."""
         self.wake: Callable[[], None] = lambda: None
         """Called after a change that may make a nudge due sooner (the dispatcher's)."""
 
@@ -148,8 +150,8 @@ class Nudges:
 
         reminder, zone, zone_changed = await self.storage.write(work)
         self.wake()
-        if zone_changed:  # weeks now run in the member's own zone
-            await self.backdays.recompute_member(user_id)
+        if zone_changed and self.timezone_changed is not None:
+            await self.timezone_changed(user_id)
         return reminder, zone
 
     async def opt_out(self, user_id: int) -> bool:

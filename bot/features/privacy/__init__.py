@@ -1,0 +1,1 @@
+"""/privacy: export and delete everything stored about a member."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.replies import Reply
-from bot.features.streaks.replies import plural
+from bot.core.replies import Reply, plural
 from bot.storage.privacy import MemberSummary
 
 NOT_YOURS = "Only the member who ran /privacy delete can press these buttons."

@@ -1,0 +1,1 @@
+"""/backday, /streak and /leaderboard: weekly back-day streaks."""

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.core.replies import EmbedSpec, Field, Reply
+from bot.core.replies import EmbedSpec, Field, Reply, plural
 from bot.features.streaks.rules import STRIP_WEEKS, StreakStats, streak_strip
 from bot.storage.streaks import RankedStanding
 
 STREAK_COLOUR = 0xE67E22
 LEADERBOARD_PAGE_SIZE = 10
-
-
-def plural(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def weeks(n: int) -> str:

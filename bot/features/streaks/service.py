@@ -49,7 +49,7 @@ class UndoResult:
     stats: StreakStats
 
 
-class Backdays:
+class StreakService:
     def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
         self.storage = storage
         self.clock = clock

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.replies import CONTENT_LIMIT, EmbedSpec, Field, Reply, to_text
-from bot.features.knowledge.answers import ask_reply, cue_reply, help_reply, why_back_pain_reply
+from bot.features.help.replies import help_reply
+from bot.features.knowledge.answers import ask_reply, cue_reply, why_back_pain_reply
 from bot.features.knowledge.render import (
     NOT_MEDICAL_ADVICE,
     exercise_embed,

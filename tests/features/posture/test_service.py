@@ -22,8 +22,8 @@ import pytest
 from bot.core.errors import UserFacingError
 from bot.features.posture.dispatcher import NudgeDispatcher
 from bot.features.posture.schedule import Days
-from bot.features.posture.service import NONCE_WINDOW, Claim, Nudges, Outcome, ServerClaim
-from bot.features.streaks.service import Backdays
+from bot.features.posture.service import NONCE_WINDOW, Claim, Outcome, PostureService, ServerClaim
+from bot.features.streaks.service import StreakService
 from bot.storage.posture import Reminder
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
@@ -101,18 +101,22 @@ class FakeDiscord:
 class World:
     db: Database
     clock: FakeClock
-    nudges: Nudges
+    nudges: PostureService
     discord: FakeDiscord
     dispatcher: NudgeDispatcher
+    streaks: StreakService
 
     def restart(self) -> World:
         """A new process over the same database: nothing carried over in memory."""
         storage = SqliteStorage(self.db)
-        nudges = Nudges(storage, Backdays(storage, self.clock), lambda: TOPICS, self.clock)
+        streaks = StreakService(storage, self.clock)
+        nudges = PostureService(
+            storage, lambda: TOPICS, self.clock, timezone_changed=streaks.recompute_member
+        )
         dispatcher = NudgeDispatcher(
             nudges, self.discord.deliver, self.discord.deliver_server, self.clock
         )
-        return World(self.db, self.clock, nudges, self.discord, dispatcher)
+        return World(self.db, self.clock, nudges, self.discord, dispatcher, streaks)
 
     async def at(self, when: datetime) -> int:
         """Move the clock to `when` and deliver whatever is due."""
@@ -146,10 +150,13 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(utc(2026, 11, 18, 12, 0))
     try:
         storage = SqliteStorage(db)
-        nudges = Nudges(storage, Backdays(storage, clock), lambda: TOPICS, clock)
+        streaks = StreakService(storage, clock)
+        nudges = PostureService(
+            storage, lambda: TOPICS, clock, timezone_changed=streaks.recompute_member
+        )
         fake = FakeDiscord(clock)
         dispatcher = NudgeDispatcher(nudges, fake.deliver, fake.deliver_server, clock)
-        yield World(db, clock, nudges, fake, dispatcher)
+        yield World(db, clock, nudges, fake, dispatcher, streaks)
     finally:
         await db.close()
 
@@ -213,7 +220,7 @@ async def test_a_mistyped_timezone_is_understood(world: World) -> None:
 
 
 async def test_a_member_timezone_moves_their_streak_weeks(world: World) -> None:
-    backdays = world.nudges.backdays
+    backdays = world.streaks
     # Sunday 23:30 in Auckland is Sunday 10:30 UTC: logged in UTC it is the same week...
     world.clock.now = utc(2026, 11, 22, 10, 30)
     await backdays.log(GUILD, 7)

@@ -1,4 +1,4 @@
-"""Back-day logging end to end: the Backdays service over a real SQLite file, fake clock.
+"""Back-day logging end to end: the StreakService service over a real SQLite file, fake clock.
 
 Every stored streak is checked against `streak_stats` recomputed from the raw rows of
 `backday_logs`, read with our own SQL rather than the code under test.
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.core.clock import local_date
 from bot.core.errors import UserFacingError
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
-from bot.features.streaks.service import Backdays, LogResult, UndoResult, When
+from bot.features.streaks.service import LogResult, StreakService, UndoResult, When
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.settings import SqliteSettings
@@ -69,8 +69,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def service(db: Database, clock: FakeClock) -> Backdays:
-    return Backdays(SqliteStorage(db), clock)
+def service(db: Database, clock: FakeClock) -> StreakService:
+    return StreakService(SqliteStorage(db), clock)
 
 
 # --- raw reads and writes, independent of the code under test -------------------------
@@ -143,7 +143,7 @@ async def count(db: Database, table: str, guild_id: int = GUILD) -> int:
     return int(row[0])
 
 
-async def recomputed(service: Backdays, guild_id: int, user_id: int) -> StreakStats:
+async def recomputed(service: StreakService, guild_id: int, user_id: int) -> StreakStats:
     """What the stored row should say, from the raw logs, the clock and the settings."""
     zone = await zone_of(service.storage.database, guild_id, user_id)
     target = (
@@ -153,7 +153,7 @@ async def recomputed(service: Backdays, guild_id: int, user_id: int) -> StreakSt
     return streak_stats(await raw_days(service.storage.database, guild_id, user_id), today, target)
 
 
-async def assert_consistent(service: Backdays, guild_id: int, user_id: int) -> None:
+async def assert_consistent(service: StreakService, guild_id: int, user_id: int) -> None:
     """The stored row equals the recomputed streak (call after `expire()` at this clock),
     except that the stored best may be higher: the best streak never falls."""
     expected = await recomputed(service, guild_id, user_id)
@@ -199,7 +199,7 @@ async def assert_standing_counts(db: Database) -> None:
 
 
 async def test_log_today_and_yesterday_in_the_server_timezone(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     await on_write(
         db,
@@ -225,7 +225,7 @@ async def test_log_today_and_yesterday_in_the_server_timezone(
 
 
 async def test_member_timezone_overrides_the_server_one(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone="America/New_York")
     await set_member_timezone(db, 2, "Asia/Tokyo")
@@ -238,7 +238,7 @@ async def test_member_timezone_overrides_the_server_one(
         await assert_consistent(service, GUILD, user)
 
 
-async def test_second_log_of_the_same_day_is_refused(service: Backdays, db: Database) -> None:
+async def test_second_log_of_the_same_day_is_refused(service: StreakService, db: Database) -> None:
     first = await service.log(GUILD, 1, note="first")
     again = await service.log(GUILD, 1, note="second")
     assert first.logged
@@ -255,7 +255,7 @@ async def test_second_log_of_the_same_day_is_refused(service: Backdays, db: Data
 
 
 async def test_reply_stats_show_this_week_against_the_target(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     await on_write(db, SqliteSettings.update_guild_settings, GUILD, weekly_target=2)
     clock.now = datetime(2026, 11, 9, 12, tzinfo=UTC)  # Monday of the previous week
@@ -275,7 +275,7 @@ async def test_reply_stats_show_this_week_against_the_target(
 
 
 async def test_a_long_note_is_refused_before_anything_is_written(
-    service: Backdays, db: Database
+    service: StreakService, db: Database
 ) -> None:
     with pytest.raises(UserFacingError, match="200 or fewer"):
         await service.log(GUILD, 1, note="x" * 201)
@@ -287,7 +287,7 @@ async def test_a_long_note_is_refused_before_anything_is_written(
 
 
 async def test_same_instant_is_different_days_across_the_date_line(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     await set_member_timezone(db, 1, "Pacific/Kiritimati")  # UTC+14
     await set_member_timezone(db, 2, "Pacific/Pago_Pago")  # UTC-11
@@ -318,7 +318,7 @@ async def test_same_instant_is_different_days_across_the_date_line(
     ],
 )
 async def test_week_boundary_is_local_monday_midnight(
-    service: Backdays, db: Database, clock: FakeClock, zone: str, sunday: date
+    service: StreakService, db: Database, clock: FakeClock, zone: str, sunday: date
 ) -> None:
     await set_member_timezone(db, 1, zone)
     clock.now = at(zone, sunday.year, sunday.month, sunday.day, 23, 59)
@@ -387,7 +387,7 @@ DST_DAYS = {
 
 @pytest.mark.parametrize("case", sorted(DST_DAYS))
 async def test_daylight_saving_days_are_one_local_day(
-    service: Backdays, db: Database, clock: FakeClock, case: str
+    service: StreakService, db: Database, clock: FakeClock, case: str
 ) -> None:
     zone, instants = DST_DAYS[case]
     await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=zone)
@@ -413,7 +413,12 @@ async def test_daylight_saving_days_are_one_local_day(
     ],
 )
 async def test_streak_lapses_at_local_midnight_across_daylight_saving(
-    service: Backdays, db: Database, clock: FakeClock, zone: str, run_end: date, lapse: datetime
+    service: StreakService,
+    db: Database,
+    clock: FakeClock,
+    zone: str,
+    run_end: date,
+    lapse: datetime,
 ) -> None:
     await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=zone)
     wednesday = run_end + timedelta(days=2)
@@ -438,7 +443,9 @@ async def test_streak_lapses_at_local_midnight_across_daylight_saving(
     assert stats.current == 0
 
 
-async def test_year_end_and_iso_week_53(service: Backdays, db: Database, clock: FakeClock) -> None:
+async def test_year_end_and_iso_week_53(
+    service: StreakService, db: Database, clock: FakeClock
+) -> None:
     await on_write(
         db, SqliteSettings.update_guild_settings, GUILD, timezone="Europe/London", weekly_target=2
     )
@@ -473,7 +480,7 @@ async def test_year_end_and_iso_week_53(service: Backdays, db: Database, clock: 
 
 
 async def test_undo_removes_the_most_recent_of_today_and_yesterday(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     clock.now = WEDNESDAY - timedelta(days=7)
     await service.log(GUILD, 1)  # last week: one qualifying week
@@ -497,7 +504,7 @@ async def test_undo_removes_the_most_recent_of_today_and_yesterday(
     assert await raw_days(db, GUILD, 1) == [date(2026, 11, 11)]
 
 
-async def test_undo_with_only_yesterday_removes_yesterday(service: Backdays) -> None:
+async def test_undo_with_only_yesterday_removes_yesterday(service: StreakService) -> None:
     await service.log(GUILD, 1, "yesterday")
     undone = await service.undo(GUILD, 1)
     assert undone.removed == date(2026, 11, 17)
@@ -506,7 +513,7 @@ async def test_undo_with_only_yesterday_removes_yesterday(service: Backdays) -> 
 
 
 async def test_the_best_streak_never_falls(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     for offset in (14, 7, 0):  # three weeks in a row, ending this week
         clock.now = WEDNESDAY - timedelta(days=offset)
@@ -524,7 +531,7 @@ async def test_the_best_streak_never_falls(
     assert await stored(db, GUILD, 1) == Row(0, 3, 2, None)
 
 
-async def test_undo_with_nothing_logged(service: Backdays, db: Database) -> None:
+async def test_undo_with_nothing_logged(service: StreakService, db: Database) -> None:
     undone = await service.undo(GUILD, 1)
     assert undone.removed is None
     assert (undone.stats.current, undone.stats.total) == (0, 0)
@@ -533,7 +540,7 @@ async def test_undo_with_nothing_logged(service: Backdays, db: Database) -> None
 
 @pytest.mark.parametrize("days_ago", [2, 3])
 async def test_undo_never_reaches_older_logs(
-    service: Backdays, db: Database, clock: FakeClock, days_ago: int
+    service: StreakService, db: Database, clock: FakeClock, days_ago: int
 ) -> None:
     old = date(2026, 11, 18) - timedelta(days=days_ago)
     assert await on_write(db, SqliteStreaks.insert_log, GUILD, 1, old, None, clock.now)
@@ -546,7 +553,7 @@ async def test_undo_never_reaches_older_logs(
 
 
 async def test_undo_only_touches_the_caller_in_the_caller_server(
-    service: Backdays, db: Database
+    service: StreakService, db: Database
 ) -> None:
     await service.log(GUILD, 1)
     await service.log(GUILD, 2)
@@ -561,7 +568,7 @@ async def test_undo_only_touches_the_caller_in_the_caller_server(
 
 
 async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)  # Wednesday, week of 2 November
     for _ in range(3):
@@ -606,7 +613,7 @@ async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
 
 
 async def test_the_leaderboard_sweeps_lapsed_streaks_itself(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)
     await service.log(GUILD, 1)
@@ -630,7 +637,7 @@ async def test_the_leaderboard_sweeps_lapsed_streaks_itself(
 
 
 async def test_logging_this_week_keeps_a_streak_alive(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     clock.now = datetime(2026, 11, 4, 12, tzinfo=UTC)
     await service.log(GUILD, 1)
@@ -652,7 +659,7 @@ async def test_logging_this_week_keeps_a_streak_alive(
 
 
 async def test_target_change_recomputes_every_member(
-    service: Backdays, db: Database, clock: FakeClock
+    service: StreakService, db: Database, clock: FakeClock
 ) -> None:
     await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone="Europe/London")
     await set_member_timezone(db, 3, "Pacific/Kiritimati")
@@ -770,7 +777,7 @@ async def run_operations(ops: list[tuple[int, tuple[object, ...]]]) -> None:
         db = await Database.open(Path(folder) / "backbone.db")
         try:
             clock = FakeClock(START)
-            service = Backdays(SqliteStorage(db), clock)
+            service = StreakService(SqliteStorage(db), clock)
             target = 1
             best_seen: dict[int, int] = {}
             await on_write(db, SqliteSettings.update_guild_settings, GUILD, timezone=SERVER_ZONE)
@@ -815,7 +822,7 @@ def test_stored_streaks_always_match_the_raw_logs(
 # --- 7. concurrency ------------------------------------------------------------------
 
 
-async def test_fifty_members_logging_at_once(service: Backdays, db: Database) -> None:
+async def test_fifty_members_logging_at_once(service: StreakService, db: Database) -> None:
     results = await asyncio.gather(*(service.log(GUILD, user) for user in range(1, 51)))
     assert all(r.logged for r in results)
     assert all(r.stats.total == 1 and r.stats.current == 1 for r in results)
@@ -827,7 +834,7 @@ async def test_fifty_members_logging_at_once(service: Backdays, db: Database) ->
         await assert_consistent(service, GUILD, user)
 
 
-async def test_same_day_twice_at_once_logs_once(service: Backdays, db: Database) -> None:
+async def test_same_day_twice_at_once_logs_once(service: StreakService, db: Database) -> None:
     results = await asyncio.gather(service.log(GUILD, 1), service.log(GUILD, 1))
     assert sorted(r.logged for r in results) == [False, True]
     assert {r.day for r in results} == {date(2026, 11, 18)}
@@ -842,7 +849,7 @@ def kind_when(kind: int) -> When:
 
 @pytest.mark.parametrize("seed", range(5))
 async def test_concurrent_log_and_undo_stay_consistent(
-    service: Backdays, db: Database, clock: FakeClock, seed: int
+    service: StreakService, db: Database, clock: FakeClock, seed: int
 ) -> None:
     clock.now = WEDNESDAY - timedelta(days=7)
     await service.log(GUILD, 1)
@@ -865,7 +872,7 @@ async def test_concurrent_log_and_undo_stay_consistent(
 
 
 async def test_a_first_log_racing_a_target_change_is_stored_under_the_new_target(
-    service: Backdays, db: Database
+    service: StreakService, db: Database
 ) -> None:
     """Regression: `log` read the target before taking the write lock, so a first log
     queued behind a target change was saved under the old target, after `recompute_guild`
@@ -952,7 +959,7 @@ async def test_leaderboard_pages_keep_ranks_across_boundaries(db: Database, size
     assert backward == pages[::-1]
 
 
-async def test_the_service_pages_the_board(service: Backdays, db: Database) -> None:
+async def test_the_service_pages_the_board(service: StreakService, db: Database) -> None:
     await seed_board(db)
     first = await service.leaderboard(GUILD, 20, 3)
     assert (first.page, first.pages) == (0, 3)

@@ -1,0 +1,114 @@
+"""The Discord side of a nudge: one DM request, or a channel post when DMs are closed.
+
+The dispatcher claims a due nudge and hands it here. The DM channel id is stored after
+the first nudge, so each later one is a single request; every request is paced under
+Discord's global limit and carries the claim's nonce, which Discord uses to drop a
+duplicate sent again after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+
+from bot.features.knowledge import KnowledgeBase
+from bot.features.posture.replies import fallback_content, nudge_embed
+from bot.features.posture.service import Claim, Outcome, ServerClaim
+from bot.features.posture.views import nudge_view
+from bot.runtime.pacing import Pacer
+from bot.runtime.replies import NO_MENTIONS, to_embed
+
+log = logging.getLogger(__name__)
+
+CANNOT_DM = 50007
+"""Discord: "Cannot send messages to this user" (closed DMs, blocked, no shared server)."""
+
+
+def is_dm_refusal(error: discord.HTTPException) -> bool:
+    return isinstance(error, discord.Forbidden) and error.code == CANNOT_DM
+
+
+class NudgeDelivery:
+    def __init__(
+        self, client: discord.Client, knowledge: Callable[[], KnowledgeBase], pacer: Pacer
+    ) -> None:
+        self.client = client
+        self.knowledge = knowledge
+        """The knowledge base in use now (a reload may change it between nudges)."""
+        self.pacer = pacer
+
+    async def to_member(self, claim: Claim) -> tuple[Outcome, int | None]:
+        kb = self.knowledge()
+        if claim.topic_id not in kb.posture_topics:  # removed by a reload since the claim
+            return "failed", claim.dm_channel_id
+        embed = to_embed(nudge_embed(kb, claim.topic_id, snoozed=claim.kind == "snooze"))
+        view = nudge_view(claim.user_id, claim.topic_id)
+        channel_id = claim.dm_channel_id
+        if not claim.dms_refused:
+            try:
+                if channel_id is None:
+                    await self.pacer.wait()
+                    channel_id = (await self.client.create_dm(discord.Object(claim.user_id))).id
+                await self.pacer.wait()
+                dm = self.client.get_partial_messageable(
+                    channel_id, type=discord.ChannelType.private
+                )
+                await self._send(dm, embed=embed, view=view, nonce=claim.nonce)
+                return "dm", channel_id
+            except discord.HTTPException as error:
+                if not is_dm_refusal(error):
+                    raise
+                log.info(
+                    "Member %s does not accept DMs; no more DMs until /posture on", claim.user_id
+                )
+        if claim.fallback_channel_id is None:
+            return "refused", channel_id
+        await self.pacer.wait()
+        channel = self.client.get_partial_messageable(claim.fallback_channel_id)
+        await self._send(
+            channel,
+            content=fallback_content(claim.user_id),
+            embed=embed,
+            view=view,
+            nonce=claim.nonce,
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(claim.user_id)]
+            ),
+        )
+        return "channel", channel_id
+
+    async def to_server(self, claim: ServerClaim) -> str:
+        embed = to_embed(nudge_embed(self.knowledge(), claim.topic_id))
+        await self.pacer.wait()
+        channel = self.client.get_partial_messageable(claim.channel_id)
+        try:
+            await self._send(channel, embed=embed, nonce=claim.nonce)
+        except (discord.Forbidden, discord.NotFound) as error:
+            log.warning(
+                "Cannot post the daily nudge in channel %s of server %s: %s",
+                claim.channel_id,
+                claim.guild_id,
+                error.text,
+            )
+            return "failed"
+        return "channel"
+
+    @staticmethod
+    async def _send(
+        channel: discord.PartialMessageable,
+        *,
+        view: discord.ui.View | None = None,
+        allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["allowed_mentions"] = allowed_mentions
+        if view is not None:
+            kwargs["view"] = view
+        await channel.send(**kwargs)
+        if view is not None:
+            # The buttons are dynamic items, routed by custom id: the view object need
+            # not be kept per message (thousands a day).
+            view.stop()
