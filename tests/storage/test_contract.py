@@ -1,0 +1,1110 @@
+"""The storage contract: what every backend of `bot.storage.Storage` must do.
+
+These tests speak only the interface features use: `await storage.read(unit)` and
+`await storage.write(unit)`, where a unit is a plain function over a `Transaction` and
+its typed stores (`tx.settings`, `tx.streaks`, `tx.posture`, `tx.privacy`, `tx.state`),
+plus the records declared in `bot.storage.*`. They never touch SQL, a connection or a
+backend module, so the same suite judges every backend.
+
+How a backend joins: write one factory, `async def open_x(tmp_path: Path) -> Storage`,
+that opens a fresh, empty, fully migrated store (a file under `tmp_path`, or a throwaway
+database or schema on a server), and add `pytest.param(open_x, id="x")` to `BACKENDS`.
+Every test below then runs against it too; `close()` is called after each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Storage, Transaction
+from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.privacy import MEMBER_TABLES
+from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET, GuildSettings
+from bot.storage.streaks import RankedStanding, Standing
+
+BackendFactory = Callable[[Path], Awaitable[Storage]]
+
+
+async def open_sqlite(tmp_path: Path) -> Storage:
+    """The embedded backend: a new SQLite file, migrated on open."""
+    from bot.storage.sqlite import SqliteStorage  # the one place a backend is named
+
+    return await SqliteStorage.open(tmp_path / "contract.db")
+
+
+BACKENDS = [pytest.param(open_sqlite, id="sqlite")]  # a PostgreSQL backend adds itself here
+
+
+@pytest.fixture(params=BACKENDS)
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """A fresh, empty store of each backend, closed after the test."""
+    factory: BackendFactory = request.param
+    opened = await factory(tmp_path)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+GUILD = 1_000_001
+OTHER_GUILD = 1_000_002
+THIRD_GUILD = 1_000_003
+ALICE = 11
+BOB = 12
+CAROL = 13
+DAVE = 14
+
+NOW = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
+MONDAY = date(2024, 3, 4)
+
+
+def day(offset: int) -> date:
+    return MONDAY + timedelta(days=offset)
+
+
+def reminder(
+    user_id: int,
+    *,
+    slot_at: int = 1_000,
+    snooze_at: int | None = None,
+    due_at: int | None = None,
+    guild_id: int = GUILD,
+) -> Reminder:
+    """A member's reminder; `due_at` defaults to the sooner of slot and snooze."""
+    if due_at is None:
+        due_at = slot_at if snooze_at is None else min(slot_at, snooze_at)
+    return Reminder(
+        user_id=user_id,
+        guild_id=guild_id,
+        local_time="09:00",
+        days="every day",
+        slot_at=slot_at,
+        snooze_at=snooze_at,
+        snooze_topic=None if snooze_at is None else "shoulder-rolls",
+        due_at=due_at,
+        dm_channel_id=5_000 + user_id,
+        dm_refused_at=None,
+        opted_in_at=10,
+    )
+
+
+def delivery(user_id: int, local_day: str, status: str = "dm", at: int = 500) -> Delivery:
+    return Delivery(user_id, local_day, "chin-tucks", f"nonce-{user_id}-{local_day}", status, at)
+
+
+def nudge(guild_id: int, due_at: int) -> ServerNudge:
+    return ServerNudge(guild_id, due_at, last_day=None, last_status=None)
+
+
+async def seed_stats(storage: Storage, standings: list[Standing], guild_id: int = GUILD) -> None:
+    """Store each standing as a member's streak row (no expiry)."""
+
+    def work(tx: Transaction) -> None:
+        for s in standings:
+            tx.streaks.save_stats(
+                guild_id, s.user_id, current=s.current, best=s.best, total=s.total, expires_at=None
+            )
+
+    await storage.write(work)
+
+
+def rank_order(standings: list[Standing]) -> list[Standing]:
+    """The leaderboard's documented order: current, best, total, then user id, all desc."""
+    return sorted(standings, key=lambda s: (s.current, s.best, s.total, s.user_id), reverse=True)
+
+
+class Boom(Exception):
+    """Raised by a unit on purpose."""
+
+
+# --- units of work ------------------------------------------------------------------
+
+
+async def test_write_commits_and_a_later_read_sees_it(storage: Storage) -> None:
+    await storage.write(lambda tx: tx.state.set_state("tree", "abc"))
+    assert await storage.read(lambda tx: tx.state.get_state("tree")) == "abc"
+
+
+async def test_units_return_their_value(storage: Storage) -> None:
+    def work(tx: Transaction) -> tuple[str, int]:
+        tx.state.set_state("k", "v")
+        return ("written", 42)
+
+    assert await storage.write(work) == ("written", 42)
+    assert await storage.read(lambda tx: (tx.state.get_state("k"), 7)) == ("v", 7)
+
+
+async def test_a_unit_sees_its_own_writes_before_commit(storage: Storage) -> None:
+    def work(tx: Transaction) -> tuple[str | None, bool, list[date]]:
+        tx.state.set_state("k", "v")
+        logged = tx.streaks.insert_log(GUILD, ALICE, day(0), None, NOW)
+        return tx.state.get_state("k"), logged, tx.streaks.logged_days(GUILD, ALICE)
+
+    assert await storage.write(work) == ("v", True, [day(0)])
+
+
+async def test_a_raising_write_reraises_and_leaves_nothing_behind(storage: Storage) -> None:
+    error = Boom("halfway")
+
+    def half_then_fail(tx: Transaction) -> None:
+        tx.state.set_state("k", "half")
+        tx.settings.update_guild_settings(GUILD, timezone="Europe/Paris", weekly_target=3)
+        tx.settings.set_member_timezone(ALICE, "Asia/Tokyo")
+        tx.streaks.insert_log(GUILD, ALICE, day(0), "rows", NOW)
+        tx.streaks.save_stats(GUILD, ALICE, current=1, best=1, total=1, expires_at=None)
+        tx.posture.save_reminder(reminder(ALICE))
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+        raise error
+
+    with pytest.raises(Boom) as raised:
+        await storage.write(half_then_fail)
+    assert raised.value is error
+
+    def everything(tx: Transaction) -> tuple[object, ...]:
+        return (
+            tx.state.get_state("k"),
+            tx.settings.get_guild_settings(GUILD),
+            tx.settings.member_timezone(ALICE),
+            tx.streaks.logged_days(GUILD, ALICE),
+            tx.streaks.member_count(GUILD),
+            tx.posture.get_reminder(ALICE),
+            tx.posture.seen_topics(ALICE),
+        )
+
+    assert await storage.read(everything) == (None, GuildSettings(GUILD), None, [], 0, None, set())
+
+
+async def test_a_raising_write_keeps_earlier_commits_and_the_next_write_works(
+    storage: Storage,
+) -> None:
+    await storage.write(lambda tx: tx.state.set_state("k", "before"))
+
+    def overwrite_then_fail(tx: Transaction) -> None:
+        tx.state.set_state("k", "lost")
+        raise Boom
+
+    with pytest.raises(Boom):
+        await storage.write(overwrite_then_fail)
+    assert await storage.read(lambda tx: tx.state.get_state("k")) == "before"
+    await storage.write(lambda tx: tx.state.set_state("k", "after"))
+    assert await storage.read(lambda tx: tx.state.get_state("k")) == "after"
+
+
+async def test_concurrent_logs_of_the_same_day_have_exactly_one_winner(storage: Storage) -> None:
+    results = await asyncio.gather(
+        *(
+            storage.write(lambda tx: tx.streaks.insert_log(GUILD, ALICE, day(0), None, NOW))
+            for _ in range(8)
+        )
+    )
+    assert sorted(results) == [False] * 7 + [True]
+    assert await storage.read(lambda tx: tx.streaks.logged_days(GUILD, ALICE)) == [day(0)]
+
+
+async def test_concurrent_writes_all_commit(storage: Storage) -> None:
+    await asyncio.gather(
+        *(storage.write(lambda tx, n=n: tx.state.set_state(f"k{n}", str(n))) for n in range(10))
+    )
+    values = await storage.read(lambda tx: [tx.state.get_state(f"k{n}") for n in range(10)])
+    assert values == [str(n) for n in range(10)]
+
+
+# --- state --------------------------------------------------------------------------
+
+
+async def test_state_missing_key_is_none(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.state.get_state("never-set")) is None
+
+
+async def test_state_set_overwrite_and_keys_are_independent(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        tx.state.set_state("a", "1")
+        tx.state.set_state("b", "2")
+        tx.state.set_state("a", "3")
+
+    await storage.write(work)
+    assert await storage.read(lambda tx: (tx.state.get_state("a"), tx.state.get_state("b"))) == (
+        "3",
+        "2",
+    )
+
+
+# --- settings -----------------------------------------------------------------------
+
+
+async def test_unknown_server_gets_default_settings(storage: Storage) -> None:
+    settings = await storage.read(lambda tx: tx.settings.get_guild_settings(GUILD))
+    assert settings == GuildSettings(GUILD)
+    assert settings.timezone == DEFAULT_TIMEZONE == "UTC"
+    assert settings.weekly_target == DEFAULT_WEEKLY_TARGET
+    assert settings.nudge_channel_id is None
+    assert settings.nudge_time is None
+    assert settings.default_reminder_time == "09:00"
+
+
+async def test_update_changes_only_the_named_fields_and_returns_the_result(
+    storage: Storage,
+) -> None:
+    after = await storage.write(
+        lambda tx: tx.settings.update_guild_settings(
+            GUILD, timezone="Europe/Paris", weekly_target=3
+        )
+    )
+    expected = GuildSettings(GUILD, timezone="Europe/Paris", weekly_target=3)
+    assert after == expected
+    assert await storage.read(lambda tx: tx.settings.get_guild_settings(GUILD)) == expected
+    assert await storage.read(lambda tx: tx.settings.get_guild_settings(OTHER_GUILD)) == (
+        GuildSettings(OTHER_GUILD)
+    )
+
+
+async def test_updates_accumulate_and_can_clear_a_field(storage: Storage) -> None:
+    await storage.write(
+        lambda tx: tx.settings.update_guild_settings(
+            GUILD, nudge_channel_id=777, nudge_time="08:30"
+        )
+    )
+    await storage.write(lambda tx: tx.settings.update_guild_settings(GUILD, weekly_target=2))
+    assert await storage.read(lambda tx: tx.settings.get_guild_settings(GUILD)) == GuildSettings(
+        GUILD, weekly_target=2, nudge_channel_id=777, nudge_time="08:30"
+    )
+    cleared = await storage.write(
+        lambda tx: tx.settings.update_guild_settings(GUILD, nudge_channel_id=None)
+    )
+    assert cleared == GuildSettings(GUILD, weekly_target=2, nudge_time="08:30")
+
+
+async def test_update_with_an_unknown_field_raises_value_error_and_changes_nothing(
+    storage: Storage,
+) -> None:
+    with pytest.raises(ValueError, match="colour"):
+        await storage.write(
+            lambda tx: tx.settings.update_guild_settings(GUILD, weekly_target=4, colour="blue")
+        )
+    assert await storage.read(lambda tx: tx.settings.get_guild_settings(GUILD)) == GuildSettings(
+        GUILD
+    )
+
+
+async def test_member_context_falls_back_to_the_defaults(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.settings.member_context(GUILD, ALICE)) == (
+        DEFAULT_TIMEZONE,
+        DEFAULT_WEEKLY_TARGET,
+    )
+
+
+async def test_member_context_uses_the_server_settings(storage: Storage) -> None:
+    await storage.write(
+        lambda tx: tx.settings.update_guild_settings(
+            GUILD, timezone="America/Chicago", weekly_target=3
+        )
+    )
+    assert await storage.read(lambda tx: tx.settings.member_context(GUILD, ALICE)) == (
+        "America/Chicago",
+        3,
+    )
+
+
+async def test_member_context_prefers_the_members_own_timezone(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        tx.settings.update_guild_settings(GUILD, timezone="America/Chicago", weekly_target=3)
+        tx.settings.set_member_timezone(ALICE, "Asia/Tokyo")
+
+    await storage.write(work)
+    contexts = await storage.read(
+        lambda tx: (
+            tx.settings.member_context(GUILD, ALICE),
+            tx.settings.member_context(OTHER_GUILD, ALICE),
+            tx.settings.member_context(GUILD, BOB),
+        )
+    )
+    assert contexts == (
+        ("Asia/Tokyo", 3),
+        ("Asia/Tokyo", DEFAULT_WEEKLY_TARGET),
+        ("America/Chicago", 3),
+    )
+
+
+async def test_member_timezone_set_replace_and_get(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.settings.member_timezone(ALICE)) is None
+    await storage.write(lambda tx: tx.settings.set_member_timezone(ALICE, "Europe/Berlin"))
+    assert await storage.read(lambda tx: tx.settings.member_timezone(ALICE)) == "Europe/Berlin"
+    await storage.write(lambda tx: tx.settings.set_member_timezone(ALICE, "Australia/Perth"))
+    zones = await storage.read(
+        lambda tx: (tx.settings.member_timezone(ALICE), tx.settings.member_timezone(BOB))
+    )
+    assert zones == ("Australia/Perth", None)
+
+
+async def test_reminder_zone_is_the_members_own_else_utc_never_the_servers(
+    storage: Storage,
+) -> None:
+    await storage.write(
+        lambda tx: tx.settings.update_guild_settings(GUILD, timezone="America/Chicago")
+    )
+    assert await storage.read(lambda tx: tx.settings.reminder_zone(ALICE)) == "UTC"
+    await storage.write(lambda tx: tx.settings.set_member_timezone(ALICE, "Asia/Tokyo"))
+    assert await storage.read(lambda tx: tx.settings.reminder_zone(ALICE)) == "Asia/Tokyo"
+
+
+# --- streaks: logs ------------------------------------------------------------------
+
+
+async def test_insert_log_is_true_once_then_false_for_the_same_day(storage: Storage) -> None:
+    first = await storage.write(lambda tx: tx.streaks.insert_log(GUILD, ALICE, day(0), "rows", NOW))
+    again = await storage.write(
+        lambda tx: tx.streaks.insert_log(GUILD, ALICE, day(0), "other note", NOW)
+    )
+    assert (first, again) == (True, False)
+    # The same day is a separate log for another server or another member.
+    others = await storage.write(
+        lambda tx: (
+            tx.streaks.insert_log(OTHER_GUILD, ALICE, day(0), None, NOW),
+            tx.streaks.insert_log(GUILD, BOB, day(0), None, NOW),
+        )
+    )
+    assert others == (True, True)
+    assert await storage.read(lambda tx: tx.streaks.logged_days(GUILD, ALICE)) == [day(0)]
+
+
+async def test_logged_days_are_oldest_first_and_per_server_and_member(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        for offset in (5, -3, 0, 12):
+            tx.streaks.insert_log(GUILD, ALICE, day(offset), None, NOW)
+        tx.streaks.insert_log(GUILD, BOB, day(1), None, NOW)
+        tx.streaks.insert_log(OTHER_GUILD, ALICE, day(2), None, NOW)
+
+    await storage.write(work)
+    days = await storage.read(
+        lambda tx: (
+            tx.streaks.logged_days(GUILD, ALICE),
+            tx.streaks.logged_days(GUILD, BOB),
+            tx.streaks.logged_days(OTHER_GUILD, ALICE),
+            tx.streaks.logged_days(OTHER_GUILD, BOB),
+        )
+    )
+    assert days == ([day(-3), day(0), day(5), day(12)], [day(1)], [day(2)], [])
+
+
+async def test_a_log_may_have_no_note(storage: Storage) -> None:
+    assert await storage.write(lambda tx: tx.streaks.insert_log(GUILD, ALICE, day(0), None, NOW))
+    assert await storage.read(lambda tx: tx.streaks.logged_days(GUILD, ALICE)) == [day(0)]
+
+
+async def test_delete_latest_log_removes_the_newest_day_on_or_after_earliest(
+    storage: Storage,
+) -> None:
+    def work(tx: Transaction) -> None:
+        for offset in (1, 3, 5):
+            tx.streaks.insert_log(GUILD, ALICE, day(offset), None, NOW)
+        tx.streaks.insert_log(GUILD, BOB, day(9), None, NOW)
+        tx.streaks.insert_log(OTHER_GUILD, ALICE, day(9), None, NOW)
+
+    await storage.write(work)
+    removed = [
+        await storage.write(lambda tx: tx.streaks.delete_latest_log(GUILD, ALICE, day(3)))
+        for _ in range(3)
+    ]
+    assert removed == [day(5), day(3), None]  # day(1) is before `earliest`
+    remaining = await storage.read(
+        lambda tx: (
+            tx.streaks.logged_days(GUILD, ALICE),
+            tx.streaks.logged_days(GUILD, BOB),
+            tx.streaks.logged_days(OTHER_GUILD, ALICE),
+        )
+    )
+    assert remaining == ([day(1)], [day(9)], [day(9)])
+
+
+async def test_delete_latest_log_with_no_logs_is_none(storage: Storage) -> None:
+    assert (
+        await storage.write(lambda tx: tx.streaks.delete_latest_log(GUILD, ALICE, day(-100)))
+        is None
+    )
+
+
+# --- streaks: stats -----------------------------------------------------------------
+
+
+async def test_save_stats_returns_the_stored_best_which_never_falls(storage: Storage) -> None:
+    def save(best: int, current: int) -> Callable[[Transaction], int]:
+        return lambda tx: tx.streaks.save_stats(
+            GUILD, ALICE, current=current, best=best, total=9, expires_at=None
+        )
+
+    assert await storage.write(save(best=5, current=5)) == 5
+    assert await storage.write(save(best=2, current=2)) == 5
+    assert await storage.read(lambda tx: tx.streaks.stored_best(GUILD, ALICE)) == 5
+    assert await storage.read(lambda tx: tx.streaks.standing_of(GUILD, ALICE)) == RankedStanding(
+        1, Standing(ALICE, current=2, best=5, total=9)
+    )
+    assert await storage.write(save(best=8, current=8)) == 8
+    assert await storage.read(lambda tx: tx.streaks.stored_best(GUILD, ALICE)) == 8
+
+
+async def test_stored_best_is_zero_without_a_row_and_per_server(storage: Storage) -> None:
+    await seed_stats(storage, [Standing(ALICE, 3, 4, 6)])
+    bests = await storage.read(
+        lambda tx: (
+            tx.streaks.stored_best(GUILD, ALICE),
+            tx.streaks.stored_best(OTHER_GUILD, ALICE),
+            tx.streaks.stored_best(GUILD, BOB),
+        )
+    )
+    assert bests == (4, 0, 0)
+
+
+async def test_saving_total_zero_removes_the_member(storage: Storage) -> None:
+    await seed_stats(storage, [Standing(ALICE, 3, 6, 6), Standing(BOB, 1, 1, 1)])
+    await storage.write(
+        lambda tx: tx.streaks.save_stats(GUILD, ALICE, current=0, best=0, total=0, expires_at=None)
+    )
+    after = await storage.read(
+        lambda tx: (
+            tx.streaks.member_count(GUILD),
+            tx.streaks.standing_of(GUILD, ALICE),
+            tx.streaks.stored_best(GUILD, ALICE),
+            tx.streaks.guild_members(GUILD),
+            tx.streaks.member_guilds(ALICE),
+        )
+    )
+    assert after == (1, None, 0, [BOB], [])
+    # With no row left the member starts again from nothing: the old best is gone.
+    best = await storage.write(
+        lambda tx: tx.streaks.save_stats(GUILD, ALICE, current=1, best=1, total=1, expires_at=None)
+    )
+    assert best == 1
+
+
+async def test_guild_members_and_member_guilds(storage: Storage) -> None:
+    await seed_stats(storage, [Standing(ALICE, 1, 1, 1), Standing(BOB, 2, 2, 2)], GUILD)
+    await seed_stats(storage, [Standing(ALICE, 1, 1, 1)], OTHER_GUILD)
+    found = await storage.read(
+        lambda tx: (
+            sorted(tx.streaks.guild_members(GUILD)),
+            sorted(tx.streaks.guild_members(OTHER_GUILD)),
+            tx.streaks.guild_members(THIRD_GUILD),
+            sorted(tx.streaks.member_guilds(ALICE)),
+            sorted(tx.streaks.member_guilds(BOB)),
+            tx.streaks.member_guilds(CAROL),
+        )
+    )
+    assert found == ([ALICE, BOB], [ALICE], [], [GUILD, OTHER_GUILD], [GUILD], [])
+
+
+# --- streaks: leaderboard -----------------------------------------------------------
+
+BOARD = [
+    Standing(21, current=3, best=3, total=5),
+    Standing(22, current=3, best=3, total=5),  # tied with 21: the higher id comes first
+    Standing(23, current=3, best=4, total=1),  # same current, better best
+    Standing(24, current=2, best=9, total=9),
+    Standing(25, current=0, best=2, total=2),
+    Standing(26, current=3, best=3, total=6),  # same current and best, more days
+    Standing(27, current=1, best=1, total=1),
+    Standing(28, current=0, best=2, total=2),  # tied with 25
+]
+
+
+async def test_leaderboard_rows_are_in_rank_order_per_server(storage: Storage) -> None:
+    await seed_stats(storage, BOARD)
+    await seed_stats(storage, [Standing(99, 50, 50, 50)], OTHER_GUILD)
+    rows = await storage.read(lambda tx: tx.streaks.leaderboard_rows(GUILD, 100))
+    assert rows == rank_order(BOARD)
+    assert [s.user_id for s in rows] == [23, 26, 22, 21, 24, 27, 28, 25]
+    assert await storage.read(lambda tx: tx.streaks.leaderboard_rows(GUILD, 3)) == rows[:3]
+    assert await storage.read(lambda tx: tx.streaks.leaderboard_rows(THIRD_GUILD, 10)) == []
+
+
+async def test_paging_forward_with_after_reproduces_the_full_order(storage: Storage) -> None:
+    await seed_stats(storage, BOARD)
+    collected: list[Standing] = []
+    cursor: Standing | None = None
+    while True:
+        page = await storage.read(
+            lambda tx, after=cursor: tx.streaks.leaderboard_rows(GUILD, 3, after=after)
+        )
+        if not page:
+            break
+        assert len(page) <= 3
+        collected += page
+        cursor = page[-1]
+    assert collected == rank_order(BOARD)
+
+
+async def test_paging_backward_with_before_reproduces_the_full_order(storage: Storage) -> None:
+    await seed_stats(storage, BOARD)
+    full = rank_order(BOARD)
+    collected = [full[-1]]
+    cursor = full[-1]
+    while True:
+        page = await storage.read(
+            lambda tx, before=cursor: tx.streaks.leaderboard_rows(GUILD, 3, before=before)
+        )
+        if not page:
+            break
+        assert len(page) <= 3
+        collected = page + collected
+        cursor = page[0]
+    assert collected == full
+    # A page ending before a row is the rows just above it, still in rank order.
+    assert (
+        await storage.read(lambda tx: tx.streaks.leaderboard_rows(GUILD, 2, before=full[4]))
+        == full[2:4]
+    )
+
+
+async def test_rank_rows_ties_share_a_rank_and_the_next_rank_skips(storage: Storage) -> None:
+    board = [
+        Standing(ALICE, 3, 3, 5),
+        Standing(BOB, 3, 3, 5),
+        Standing(CAROL, 2, 2, 2),
+        Standing(DAVE, 1, 5, 9),
+    ]
+    await seed_stats(storage, board)
+
+    def ranked(tx: Transaction) -> list[tuple[int, int]]:
+        rows = tx.streaks.leaderboard_rows(GUILD, 10)
+        return [(r.rank, r.standing.user_id) for r in tx.streaks.rank_rows(GUILD, rows)]
+
+    assert await storage.read(ranked) == [(1, BOB), (1, ALICE), (3, CAROL), (4, DAVE)]
+
+
+async def test_rank_rows_of_a_page_deep_in_the_board_keeps_board_wide_ranks(
+    storage: Storage,
+) -> None:
+    await seed_stats(storage, BOARD)
+    full = rank_order(BOARD)
+
+    def ranked(tx: Transaction) -> list[RankedStanding]:
+        return tx.streaks.rank_rows(GUILD, tx.streaks.leaderboard_rows(GUILD, 4, after=full[2]))
+
+    # Board: 23 (1), 26 (2), 22 & 21 (3, 3), 24 (5), 27 (6), 28 & 25 (7, 7).
+    page = await storage.read(ranked)
+    assert [(r.rank, r.standing.user_id) for r in page] == [(3, 21), (5, 24), (6, 27), (7, 28)]
+    assert await storage.read(lambda tx: tx.streaks.rank_rows(GUILD, [])) == []
+
+
+async def test_standing_of_gives_the_rank_and_none_without_a_row(storage: Storage) -> None:
+    await seed_stats(storage, BOARD)
+    found = await storage.read(
+        lambda tx: (
+            tx.streaks.standing_of(GUILD, 22),
+            tx.streaks.standing_of(GUILD, 21),
+            tx.streaks.standing_of(GUILD, 25),
+            tx.streaks.standing_of(GUILD, ALICE),
+            tx.streaks.standing_of(OTHER_GUILD, 22),
+        )
+    )
+    assert found == (
+        RankedStanding(3, Standing(22, 3, 3, 5)),
+        RankedStanding(3, Standing(21, 3, 3, 5)),
+        RankedStanding(7, Standing(25, 0, 2, 2)),
+        None,
+        None,
+    )
+
+
+async def test_member_count_counts_members_per_server(storage: Storage) -> None:
+    await seed_stats(storage, BOARD)
+    await seed_stats(storage, BOARD[:2], OTHER_GUILD)
+    counts = await storage.read(
+        lambda tx: (
+            tx.streaks.member_count(GUILD),
+            tx.streaks.member_count(OTHER_GUILD),
+            tx.streaks.member_count(THIRD_GUILD),
+        )
+    )
+    assert counts == (len(BOARD), 2, 0)
+
+
+async def test_ranks_follow_a_changed_standing(storage: Storage) -> None:
+    await seed_stats(storage, [Standing(ALICE, 1, 1, 1), Standing(BOB, 2, 2, 2)])
+    assert (await storage.read(lambda tx: tx.streaks.standing_of(GUILD, ALICE))).rank == 2
+    await seed_stats(storage, [Standing(ALICE, 3, 3, 3)])
+    ranks = await storage.read(
+        lambda tx: (tx.streaks.standing_of(GUILD, ALICE), tx.streaks.standing_of(GUILD, BOB))
+    )
+    assert ranks == (
+        RankedStanding(1, Standing(ALICE, 3, 3, 3)),
+        RankedStanding(2, Standing(BOB, 2, 2, 2)),
+    )
+    assert await storage.read(lambda tx: tx.streaks.member_count(GUILD)) == 2
+
+
+# --- streaks: expiry ----------------------------------------------------------------
+
+
+async def test_expire_streaks_zeroes_only_lapsed_current_streaks(storage: Storage) -> None:
+    expiries = {
+        ALICE: NOW - timedelta(hours=1),  # lapsed
+        BOB: NOW,  # lapses exactly now
+        CAROL: NOW + timedelta(seconds=1),  # not yet
+        DAVE: None,  # no current streak to lapse
+    }
+
+    def seed(tx: Transaction) -> None:
+        for user_id, expires_at in expiries.items():
+            current = 0 if expires_at is None else 4
+            tx.streaks.save_stats(
+                GUILD, user_id, current=current, best=6, total=10, expires_at=expires_at
+            )
+
+    await storage.write(seed)
+    # The interface allows expiry in a read unit: it commits its own write.
+    assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW)) == 2
+    standings = await storage.read(
+        lambda tx: [tx.streaks.standing_of(GUILD, u) for u in (ALICE, BOB, CAROL, DAVE)]
+    )
+    assert [s.standing if s else None for s in standings] == [
+        Standing(ALICE, current=0, best=6, total=10),
+        Standing(BOB, current=0, best=6, total=10),
+        Standing(CAROL, current=4, best=6, total=10),
+        Standing(DAVE, current=0, best=6, total=10),
+    ]
+    assert [s.rank if s else None for s in standings] == [2, 2, 1, 2]
+    assert await storage.read(lambda tx: tx.streaks.member_count(GUILD)) == 4
+
+
+async def test_expire_streaks_twice_expires_nothing_the_second_time(storage: Storage) -> None:
+    await storage.write(
+        lambda tx: tx.streaks.save_stats(
+            GUILD, ALICE, current=2, best=2, total=2, expires_at=NOW - timedelta(days=1)
+        )
+    )
+    assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW)) == 1
+    assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW)) == 0
+    assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW + timedelta(days=30))) == 0
+
+
+async def test_expire_streaks_with_nothing_stored_is_zero(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW)) == 0
+
+
+# --- posture: reminders -------------------------------------------------------------
+
+
+async def test_reminder_save_get_and_replace_whole(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.posture.get_reminder(ALICE)) is None
+    snoozed = reminder(ALICE, slot_at=1_000, snooze_at=400)
+    await storage.write(lambda tx: tx.posture.save_reminder(snoozed))
+    assert await storage.read(lambda tx: tx.posture.get_reminder(ALICE)) == snoozed
+    replaced = replace(
+        reminder(ALICE, slot_at=2_000, guild_id=OTHER_GUILD),
+        days="weekdays",
+        local_time="07:15",
+        dm_channel_id=None,
+        dm_refused_at=1_500,
+    )
+    await storage.write(lambda tx: tx.posture.save_reminder(replaced))
+    assert await storage.read(lambda tx: tx.posture.get_reminder(ALICE)) == replaced
+    assert replaced.snooze_at is None and replaced.snooze_topic is None
+
+
+async def test_delete_reminder_is_true_then_false(storage: Storage) -> None:
+    await storage.write(
+        lambda tx: (
+            tx.posture.save_reminder(reminder(ALICE)),
+            tx.posture.save_reminder(reminder(BOB)),
+        )
+    )
+    assert await storage.write(lambda tx: tx.posture.delete_reminder(ALICE)) is True
+    assert await storage.write(lambda tx: tx.posture.delete_reminder(ALICE)) is False
+    left = await storage.read(
+        lambda tx: (tx.posture.get_reminder(ALICE), tx.posture.get_reminder(BOB))
+    )
+    assert left == (None, reminder(BOB))
+
+
+async def test_due_reminders_are_only_the_due_ones_soonest_first(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.save_reminder(reminder(ALICE, slot_at=300))
+        tx.posture.save_reminder(reminder(BOB, slot_at=100))
+        tx.posture.save_reminder(reminder(CAROL, slot_at=900, snooze_at=200))  # snoozed
+        tx.posture.save_reminder(reminder(DAVE, slot_at=301))  # not yet due
+
+    await storage.write(seed)
+    due = await storage.read(
+        lambda tx: (
+            tx.posture.due_reminders(300, 10),
+            tx.posture.due_reminders(300, 2),
+            tx.posture.due_reminders(99, 10),
+        )
+    )
+    assert due == ([BOB, CAROL, ALICE], [BOB, CAROL], [])
+
+
+async def test_next_due_at_is_the_soonest_of_reminders_and_server_nudges(
+    storage: Storage,
+) -> None:
+    assert await storage.read(lambda tx: tx.posture.next_due_at()) is None
+    await storage.write(
+        lambda tx: (
+            tx.posture.save_reminder(reminder(ALICE, slot_at=500)),
+            tx.posture.save_reminder(reminder(BOB, slot_at=900, snooze_at=450)),
+        )
+    )
+    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 450
+    await storage.write(lambda tx: tx.posture.save_server_nudge(nudge(GUILD, 300)))
+    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 300
+
+    def only_server_nudge_left(tx: Transaction) -> None:
+        tx.posture.delete_reminder(ALICE)
+        tx.posture.delete_reminder(BOB)
+        tx.posture.save_server_nudge(nudge(GUILD, 800))
+
+    await storage.write(only_server_nudge_left)
+    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 800
+    await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))
+    assert await storage.read(lambda tx: tx.posture.next_due_at()) is None
+
+
+async def test_defer_reminder_moves_pending_times_to_no_earlier_than_until(
+    storage: Storage,
+) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.save_reminder(reminder(ALICE, slot_at=100, snooze_at=150))
+        tx.posture.save_reminder(reminder(BOB, slot_at=100))
+
+    await storage.write(seed)
+    await storage.write(
+        lambda tx: (tx.posture.defer_reminder(ALICE, 120), tx.posture.defer_reminder(BOB, 120))
+    )
+    alice, bob = await storage.read(
+        lambda tx: (tx.posture.get_reminder(ALICE), tx.posture.get_reminder(BOB))
+    )
+    # The slot and due time move up; a snooze already later than `until` stays put.
+    assert alice == replace(
+        reminder(ALICE, slot_at=100, snooze_at=150), slot_at=120, snooze_at=150, due_at=120
+    )
+    # No snooze stays no snooze.
+    assert bob == replace(reminder(BOB, slot_at=100), slot_at=120, due_at=120)
+
+
+async def test_defer_reminder_never_moves_times_earlier(storage: Storage) -> None:
+    original = reminder(ALICE, slot_at=1_000, snooze_at=800)
+    await storage.write(lambda tx: tx.posture.save_reminder(original))
+    await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 500))
+    assert await storage.read(lambda tx: tx.posture.get_reminder(ALICE)) == original
+    await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 5_000))
+    assert await storage.read(lambda tx: tx.posture.get_reminder(ALICE)) == replace(
+        original, slot_at=5_000, snooze_at=5_000, due_at=5_000
+    )
+
+
+async def test_defer_reminder_of_a_member_without_one_creates_nothing(storage: Storage) -> None:
+    await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 500))
+    assert await storage.read(
+        lambda tx: (tx.posture.get_reminder(ALICE), tx.posture.next_due_at())
+    ) == (None, None)
+
+
+# --- posture: deliveries and topics -------------------------------------------------
+
+
+async def test_deliveries_save_get_and_replace_the_same_day(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.posture.get_delivery(ALICE, "2024-03-04")) is None
+    claim = delivery(ALICE, "2024-03-04", status="sending", at=100)
+    await storage.write(lambda tx: tx.posture.save_delivery(claim))
+    assert await storage.read(lambda tx: tx.posture.get_delivery(ALICE, "2024-03-04")) == claim
+    sent = replace(claim, status="dm", attempted_at=105)
+    await storage.write(lambda tx: tx.posture.save_delivery(sent))
+    found = await storage.read(
+        lambda tx: (
+            tx.posture.get_delivery(ALICE, "2024-03-04"),
+            tx.posture.get_delivery(ALICE, "2024-03-05"),
+            tx.posture.get_delivery(BOB, "2024-03-04"),
+        )
+    )
+    assert found == (sent, None, None)
+
+
+async def test_last_delivery_is_the_latest_local_day(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.posture.last_delivery(ALICE)) is None
+
+    def seed(tx: Transaction) -> None:
+        # Saved out of order: the latest day wins, not the latest save or attempt.
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-06", at=100))
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-04", at=900))
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-05", at=500))
+        tx.posture.save_delivery(delivery(BOB, "2024-03-09"))
+
+    await storage.write(seed)
+    assert await storage.read(lambda tx: tx.posture.last_delivery(ALICE)) == delivery(
+        ALICE, "2024-03-06", at=100
+    )
+
+
+async def test_seen_topics_accumulate_per_audience(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.posture.seen_topics(ALICE)) == set()
+
+    def seed(tx: Transaction) -> None:
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+        tx.posture.mark_seen(ALICE, "wall-angels", new_cycle=False)
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)  # again: no error
+        tx.posture.mark_seen(GUILD, "hip-hinge", new_cycle=False)
+
+    await storage.write(seed)
+    seen = await storage.read(
+        lambda tx: (tx.posture.seen_topics(ALICE), tx.posture.seen_topics(GUILD))
+    )
+    assert seen == ({"chin-tucks", "wall-angels"}, {"hip-hinge"})
+
+
+async def test_mark_seen_with_a_new_cycle_forgets_the_previous_one(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+        tx.posture.mark_seen(ALICE, "wall-angels", new_cycle=False)
+        tx.posture.mark_seen(BOB, "chin-tucks", new_cycle=False)
+
+    await storage.write(seed)
+    await storage.write(lambda tx: tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=True))
+    seen = await storage.read(
+        lambda tx: (tx.posture.seen_topics(ALICE), tx.posture.seen_topics(BOB))
+    )
+    assert seen == ({"chin-tucks"}, {"chin-tucks"})
+
+
+# --- posture: server nudges ---------------------------------------------------------
+
+
+async def test_server_nudge_save_get_replace_and_delete(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.posture.get_server_nudge(GUILD)) is None
+    first = nudge(GUILD, 100)
+    await storage.write(lambda tx: tx.posture.save_server_nudge(first))
+    assert await storage.read(lambda tx: tx.posture.get_server_nudge(GUILD)) == first
+    handled = ServerNudge(GUILD, due_at=86_500, last_day="2024-03-04", last_status="sent")
+    await storage.write(lambda tx: tx.posture.save_server_nudge(handled))
+    assert await storage.read(lambda tx: tx.posture.get_server_nudge(GUILD)) == handled
+    await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))
+    await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))  # again: no error
+    assert await storage.read(lambda tx: tx.posture.get_server_nudge(GUILD)) is None
+
+
+async def test_due_server_nudges_are_only_the_due_ones_soonest_first(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.save_server_nudge(nudge(GUILD, 300))
+        tx.posture.save_server_nudge(nudge(OTHER_GUILD, 100))
+        tx.posture.save_server_nudge(nudge(THIRD_GUILD, 301))
+
+    await storage.write(seed)
+    due = await storage.read(
+        lambda tx: (
+            tx.posture.due_server_nudges(300, 10),
+            tx.posture.due_server_nudges(300, 1),
+            tx.posture.due_server_nudges(99, 10),
+        )
+    )
+    assert due == ([OTHER_GUILD, GUILD], [OTHER_GUILD], [])
+
+
+async def test_defer_server_nudge_moves_due_later_but_never_earlier(storage: Storage) -> None:
+    await storage.write(
+        lambda tx: (
+            tx.posture.save_server_nudge(nudge(GUILD, 100)),
+            tx.posture.save_server_nudge(nudge(OTHER_GUILD, 900)),
+        )
+    )
+
+    def defer(tx: Transaction) -> None:
+        tx.posture.defer_server_nudge(GUILD, 500)
+        tx.posture.defer_server_nudge(OTHER_GUILD, 500)
+        tx.posture.defer_server_nudge(THIRD_GUILD, 500)  # none: nothing created
+
+    await storage.write(defer)
+    found = await storage.read(
+        lambda tx: (
+            tx.posture.get_server_nudge(GUILD),
+            tx.posture.get_server_nudge(OTHER_GUILD),
+            tx.posture.get_server_nudge(THIRD_GUILD),
+        )
+    )
+    assert found == (nudge(GUILD, 500), nudge(OTHER_GUILD, 900), None)
+
+
+# --- privacy ------------------------------------------------------------------------
+
+ALICE_COUNTS = {
+    "member_settings": 1,
+    "backday_logs": 4,
+    "member_stats": 2,
+    "reminders": 1,
+    "nudge_deliveries": 2,
+    "topics_seen": 2,
+}
+
+
+def seed_two_members(tx: Transaction) -> None:
+    """Alice has rows in every member table and three servers; Bob has some in one."""
+    tx.settings.set_member_timezone(ALICE, "Asia/Tokyo")
+    for guild_id, d in ((GUILD, day(0)), (GUILD, day(1)), (OTHER_GUILD, day(0))):
+        tx.streaks.insert_log(guild_id, ALICE, d, "rows", NOW)
+    tx.streaks.insert_log(THIRD_GUILD, ALICE, day(0), None, NOW)  # a log without a streak row
+    tx.streaks.save_stats(GUILD, ALICE, current=2, best=2, total=2, expires_at=None)
+    tx.streaks.save_stats(OTHER_GUILD, ALICE, current=1, best=1, total=1, expires_at=None)
+    tx.posture.save_reminder(reminder(ALICE, slot_at=100))
+    tx.posture.save_delivery(delivery(ALICE, "2024-03-03"))
+    tx.posture.save_delivery(delivery(ALICE, "2024-03-04"))
+    tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+    tx.posture.mark_seen(ALICE, "wall-angels", new_cycle=False)
+
+    tx.settings.set_member_timezone(BOB, "Europe/Paris")
+    tx.streaks.insert_log(GUILD, BOB, day(0), None, NOW)
+    tx.streaks.save_stats(GUILD, BOB, current=1, best=1, total=1, expires_at=None)
+    tx.posture.save_reminder(reminder(BOB, slot_at=200))
+    tx.posture.save_delivery(delivery(BOB, "2024-03-04"))
+    tx.posture.mark_seen(BOB, "chin-tucks", new_cycle=False)
+
+    # Server data, which is nobody's member data.
+    tx.settings.update_guild_settings(GUILD, timezone="America/Chicago", weekly_target=2)
+    tx.posture.save_server_nudge(nudge(GUILD, 300))
+    tx.posture.mark_seen(GUILD, "hip-hinge", new_cycle=False)
+    tx.state.set_state("tree", "abc")
+
+
+async def test_export_member_lists_every_member_table_with_only_their_rows(
+    storage: Storage,
+) -> None:
+    await storage.write(seed_two_members)
+    exported = await storage.read(lambda tx: tx.privacy.export_member(ALICE))
+    assert set(exported) == {spec.table for spec in MEMBER_TABLES}
+    for spec in MEMBER_TABLES:
+        rows = exported[spec.table]
+        assert len(rows) == ALICE_COUNTS[spec.table], spec.table
+        assert all(row[spec.column] == ALICE for row in rows), spec.table
+
+
+async def test_export_of_an_unknown_member_has_every_table_empty(storage: Storage) -> None:
+    await storage.write(seed_two_members)
+    exported = await storage.read(lambda tx: tx.privacy.export_member(CAROL))
+    assert exported == {spec.table: [] for spec in MEMBER_TABLES}
+
+
+async def test_summarize_member_counts_rows_per_table_and_servers(storage: Storage) -> None:
+    await storage.write(seed_two_members)
+    alice, bob, carol = await storage.read(
+        lambda tx: [tx.privacy.summarize_member(u) for u in (ALICE, BOB, CAROL)]
+    )
+    assert alice.counts == ALICE_COUNTS
+    assert alice.servers == 3  # logs or a streak in GUILD, OTHER_GUILD and THIRD_GUILD
+    assert alice.total == sum(ALICE_COUNTS.values())
+    assert bob.counts == {
+        "member_settings": 1,
+        "backday_logs": 1,
+        "member_stats": 1,
+        "reminders": 1,
+        "nudge_deliveries": 1,
+        "topics_seen": 1,
+    }
+    assert bob.servers == 1
+    assert carol.counts == {spec.table: 0 for spec in MEMBER_TABLES}
+    assert (carol.servers, carol.total) == (0, 0)
+
+
+async def test_delete_member_removes_exactly_their_rows(storage: Storage) -> None:
+    await storage.write(seed_two_members)
+    before = await storage.read(
+        lambda tx: (tx.streaks.member_count(GUILD), tx.streaks.member_count(OTHER_GUILD))
+    )
+    assert before == (2, 1)
+
+    deleted = await storage.write(lambda tx: tx.privacy.delete_member(ALICE))
+    assert deleted == ALICE_COUNTS
+
+    def alice_left(tx: Transaction) -> tuple[object, ...]:
+        return (
+            tx.privacy.summarize_member(ALICE).total,
+            tx.privacy.export_member(ALICE),
+            tx.settings.member_timezone(ALICE),
+            tx.streaks.logged_days(GUILD, ALICE),
+            tx.streaks.logged_days(THIRD_GUILD, ALICE),
+            tx.streaks.standing_of(GUILD, ALICE),
+            tx.streaks.member_guilds(ALICE),
+            tx.posture.get_reminder(ALICE),
+            tx.posture.last_delivery(ALICE),
+            tx.posture.seen_topics(ALICE),
+        )
+
+    assert await storage.read(alice_left) == (
+        0,
+        {spec.table: [] for spec in MEMBER_TABLES},
+        None,
+        [],
+        [],
+        None,
+        [],
+        None,
+        None,
+        set(),
+    )
+
+
+async def test_delete_member_leaves_other_members_and_server_data_intact(
+    storage: Storage,
+) -> None:
+    await storage.write(seed_two_members)
+    await storage.write(lambda tx: tx.privacy.delete_member(ALICE))
+
+    def everything_else(tx: Transaction) -> tuple[object, ...]:
+        return (
+            tx.settings.member_timezone(BOB),
+            tx.streaks.logged_days(GUILD, BOB),
+            tx.streaks.standing_of(GUILD, BOB),
+            tx.posture.get_reminder(BOB),
+            tx.posture.last_delivery(BOB),
+            tx.posture.seen_topics(BOB),
+            tx.settings.get_guild_settings(GUILD),
+            tx.posture.get_server_nudge(GUILD),
+            tx.posture.seen_topics(GUILD),
+            tx.state.get_state("tree"),
+            tx.posture.due_reminders(10_000, 10),
+        )
+
+    assert await storage.read(everything_else) == (
+        "Europe/Paris",
+        [day(0)],
+        RankedStanding(1, Standing(BOB, 1, 1, 1)),  # Alice ranked above Bob until now
+        reminder(BOB, slot_at=200),
+        delivery(BOB, "2024-03-04"),
+        {"chin-tucks"},
+        GuildSettings(GUILD, timezone="America/Chicago", weekly_target=2),
+        nudge(GUILD, 300),
+        {"hip-hinge"},
+        "abc",
+        [BOB],
+    )
+
+
+async def test_delete_member_drops_them_from_every_leaderboard(storage: Storage) -> None:
+    await storage.write(seed_two_members)
+    await storage.write(lambda tx: tx.privacy.delete_member(ALICE))
+    board = await storage.read(
+        lambda tx: (
+            tx.streaks.member_count(GUILD),
+            tx.streaks.member_count(OTHER_GUILD),
+            tx.streaks.leaderboard_rows(GUILD, 10),
+            tx.streaks.leaderboard_rows(OTHER_GUILD, 10),
+            sorted(tx.streaks.guild_members(GUILD)),
+        )
+    )
+    assert board == (1, 0, [Standing(BOB, 1, 1, 1)], [], [BOB])
+
+
+async def test_a_delete_in_a_failed_write_is_rolled_back(storage: Storage) -> None:
+    await storage.write(seed_two_members)
+
+    def delete_then_fail(tx: Transaction) -> None:
+        tx.privacy.delete_member(ALICE)
+        raise Boom
+
+    with pytest.raises(Boom):
+        await storage.write(delete_then_fail)
+    summary = await storage.read(lambda tx: tx.privacy.summarize_member(ALICE))
+    assert (summary.counts, summary.servers) == (ALICE_COUNTS, 3)
+    assert await storage.read(lambda tx: tx.streaks.member_count(GUILD)) == 2
