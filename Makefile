@@ -28,6 +28,7 @@ run: $(VENV)/.installed-run .env
 ## Install test dependencies, then lint, type-check and run the whole test suite.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check bot tests benchmarks discord_double
+	$(BIN)/ruff format --check bot tests benchmarks discord_double
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from bot.storage.sqlite.connection import fetch_one, in_transaction
 from bot.storage.streaks import RankedStanding, Standing
@@ -84,7 +84,7 @@ class SqliteStreaks:
             self.conn.execute(
                 "DELETE FROM member_stats WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
-            return best
+            return 0
         (stored,) = fetch_one(
             self.conn,
             "INSERT INTO member_stats"
@@ -121,7 +121,7 @@ class SqliteStreaks:
         Most calls find nothing to do; a read through the expiry index says so without
         opening a write transaction.
         """
-        cutoff = now.isoformat()
+        cutoff = now.astimezone(UTC).isoformat()  # stored expiries are UTC text
         due = fetch_one(
             self.conn,
             "SELECT 1 FROM member_stats WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1",
