@@ -45,14 +45,14 @@ def make_interaction(
     user_id: int = 222222222222222222,
     done: bool = False,
 ) -> tuple[MagicMock, RecordedResponse]:
-    interaction = MagicMock(spec=discord.Interaction)
+    interaction = MagicMock(spec_set=discord.Interaction)
     interaction.guild_id = guild_id
-    interaction.user = MagicMock(spec=discord.Member)
+    interaction.user = MagicMock(spec_set=discord.Member)
     interaction.user.id = user_id
     interaction.permissions = permissions or discord.Permissions.none()
     interaction.command = None
 
-    response = MagicMock(spec=discord.InteractionResponse)
+    response = MagicMock(spec_set=discord.InteractionResponse)
     state = {"done": done}
 
     async def send_message(*args: Any, **kwargs: Any) -> None:
@@ -65,7 +65,7 @@ def make_interaction(
     response.defer = AsyncMock(side_effect=defer)
     response.is_done = MagicMock(side_effect=lambda: state["done"])
     interaction.response = response
-    interaction.followup = MagicMock(spec=discord.Webhook)
+    interaction.followup = MagicMock(spec_set=discord.Webhook)
     interaction.followup.send = AsyncMock()
     return interaction, RecordedResponse(interaction)
 

@@ -29,18 +29,11 @@ from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.posture import SqlitePosture
 from bot.storage.sqlite.settings import SqliteSettings
+from tests.clock import FakeClock
 
 GUILD = 1001
 TOPICS = [f"topic-{n:02d}" for n in range(35)]
 CHANNEL = 5555
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def utc(*wall: int) -> datetime:

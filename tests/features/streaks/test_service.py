@@ -29,24 +29,12 @@ from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.settings import SqliteSettings
 from bot.storage.sqlite.streaks import SqliteStreaks
 from bot.storage.streaks import RankedStanding, Standing
+from tests.clock import FakeClock
 
 GUILD = 1001
 OTHER_GUILD = 2002
 WEDNESDAY = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 T = TypeVar("T")
-
-
-class FakeClock:
-    """A clock tests move by hand; always aware and in UTC, like `utc_now`."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def at(zone: str, *wall: int) -> datetime:
