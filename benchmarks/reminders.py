@@ -701,7 +701,7 @@ def bench_delivery(quick: bool) -> dict[str, Any]:
         f" {result['dm_channel_creates']}, global 429s {result['rate_limited_global_429']},"
         f" exit code {result['exit_code']}"
     )
-    print(f"PostureService/s over each tenth of the run: {result['nudges_per_s_by_tenth']}")
+    print(f"Nudges/s over each tenth of the run: {result['nudges_per_s_by_tenth']}")
     for violation in result["violations"]:
         print(f"violation: {violation}")
     return result
