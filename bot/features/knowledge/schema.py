@@ -27,6 +27,8 @@ MovementPattern = Literal[
     "hinge",
     "squat",
     "rear-shoulder isolation",
+    "core stability",
+    "loaded carry",
     "mobility",
     "posture drill",
 ]
