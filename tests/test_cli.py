@@ -116,7 +116,8 @@ def test_check_shipped_knowledge(env: Env) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert re.fullmatch(
-        r".+: OK \(\d+ exercises, \d+ situations, \d+ posture topics\)\n", result.stdout
+        r".+: OK \(\d+ exercises, \d+ situations, \d+ posture topics, \d+ red flags\)\n",
+        result.stdout,
     )
     counts = re.search(
         r"OK \((\d+) exercises, (\d+) situations, (\d+) posture topics", result.stdout

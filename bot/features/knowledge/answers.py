@@ -10,13 +10,28 @@ import re
 
 from bot.core.errors import UserFacingError
 from bot.core.fuzzy import NameIndex
-from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, Reply, clip
+from bot.core.replies import (
+    EMBED_TOTAL_LIMIT,
+    FIELD_VALUE_LIMIT,
+    TITLE_LIMIT,
+    EmbedSpec,
+    Field,
+    Reply,
+    clip,
+)
+from bot.features.knowledge.model import KnowledgeBase
 from bot.features.knowledge.render import (
     ASK_COLOUR,
+    NOT_MEDICAL_ADVICE,
+    PAIN_COLOUR,
     exercise_embed,
     overview_embed,
+    professional_signs,
+    red_flag_advice,
     situation_embed,
+    source_line,
 )
+from bot.features.knowledge.schema import RedFlag
 from bot.features.knowledge.search import Hit
 from bot.features.knowledge.store import Knowledge
 
@@ -92,6 +107,13 @@ def _hit_field(rank: int, hit: Hit) -> Field:
 
 
 def ask_reply(knowledge: Knowledge, question: str) -> Reply:
+    """The best-matching entries, led by what to do when the question names a red flag.
+
+    A question that names a red-flag symptom is answered with that advice first (urgent
+    ones first), before any training tip. Any question about pain, decided by its own
+    words, also shows the signs that call for a professional and the not-medical-advice
+    note; a technique question gets neither.
+    """
     text = question.strip()
     if not text:
         raise UserFacingError(
@@ -101,9 +123,14 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
         raise UserFacingError(
             f"Your question is {len(text)} characters; keep it to {ASK_MAX_LENGTH} or fewer."
         )
-    hits = knowledge.index.text.search(text, ASK_RESULTS)
-    if not hits:
-        some = [e.name for e in list(knowledge.base.exercises.values())[:4]]
+    base, index = knowledge.base, knowledge.index
+    words = index.red_flags.question_terms(text)
+    flags = index.red_flags.match_terms(words)
+    about_pain = bool(flags) or index.red_flags.touches_pain(words)
+    hits = index.text.search(text, ASK_RESULTS)
+    shown = " ".join(text.split())
+    if not hits and not about_pain:
+        some = [e.name for e in list(base.exercises.values())[:4]]
         return Reply(
             content=(
                 f"Nothing in the knowledge base matches “{quote_user_text(text)}”.\n"
@@ -114,11 +141,47 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
             ),
             ephemeral=True,
         )
-    return Reply(
-        embed=EmbedSpec(
-            title=clip(f"Best matches for “{' '.join(text.split())}”", 256),
-            fields=tuple(_hit_field(n, hit) for n, hit in enumerate(hits, start=1)),
-            footer="Ranked by how well each entry matches your words.",
-            colour=ASK_COLOUR,
+    hit_fields = [_hit_field(n, hit) for n, hit in enumerate(hits, start=1)]
+    if not about_pain:
+        return Reply(
+            embed=EmbedSpec(
+                title=clip(f"Best matches for “{shown}”", TITLE_LIMIT),
+                fields=tuple(hit_fields),
+                footer="Ranked by how well each entry matches your words.",
+                colour=ASK_COLOUR,
+            )
         )
-    )
+    return Reply(embed=_pain_answer(base, shown, flags, hit_fields))
+
+
+def _pain_answer(
+    base: KnowledgeBase, shown: str, flags: list[RedFlag], hit_fields: list[Field]
+) -> EmbedSpec:
+    signs = professional_signs(base)
+    if flags:
+        urgent = flags[0].urgent
+        title = "🚨 Get medical help today" if urgent else "⚠️ Please get this checked first"
+        description = red_flag_advice(flags)
+        if hit_fields:
+            description += "\n\nOnly once that is sorted, the closest coaching entries:"
+        fields = [*([signs] if signs else []), *hit_fields]
+        refs = list(dict.fromkeys(ref for flag in flags for ref in flag.source))
+    else:
+        title = clip(f"Best matches for “{shown}”", TITLE_LIMIT)
+        description = (
+            ""
+            if hit_fields
+            else (
+                "Nothing in the knowledge base matches that closely. "
+                "`/why-back-pain` lists the situations I know."
+            )
+        )
+        fields = [*hit_fields, *([signs] if signs else [])]
+        refs = sorted({ref for flag in base.red_flags.values() for ref in flag.source})
+    footer = NOT_MEDICAL_ADVICE + (f"\n{source_line(base, refs)}" if refs else "")
+    embed = EmbedSpec(title, description, tuple(fields), footer, PAIN_COLOUR)
+    while embed.total_chars() > EMBED_TOTAL_LIMIT and any(f in hit_fields for f in fields):
+        # Coaching tips give way first: the advice and the signs always stay.
+        fields.pop(max(i for i, f in enumerate(fields) if f in hit_fields))
+        embed = EmbedSpec(title, description, tuple(fields), footer, PAIN_COLOUR)
+    return embed

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.core.fuzzy import NamedEntry, NameIndex
 from bot.features.knowledge.model import KnowledgeBase
+from bot.features.knowledge.redflags import RedFlagMatcher
 from bot.features.knowledge.search import Document, Passage, TextIndex
 
 
@@ -14,6 +15,7 @@ class KnowledgeIndex:
     exercises: NameIndex
     situations: NameIndex
     text: TextIndex
+    red_flags: RedFlagMatcher
 
 
 def build_documents(kb: KnowledgeBase) -> list[Document]:
@@ -44,8 +46,9 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 names=(s.title, *s.aliases),
                 keywords=tuple(s.keywords),
                 passages=(
-                    Passage("What is likely happening:", s.happening),
+                    Passage("What is often happening:", s.happening),
                     *(Passage(f"✗ {m.mistake} → Fix:", m.fix) for m in s.mistakes),
+                    *(Passage("See a professional:", p) for p in s.see_a_professional),
                 ),
             )
         )
@@ -64,8 +67,10 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
 
 
 def build_index(kb: KnowledgeBase) -> KnowledgeIndex:
+    text = TextIndex(build_documents(kb))
     return KnowledgeIndex(
         exercises=NameIndex(NamedEntry(e.id, e.name, e.aliases) for e in kb.exercises.values()),
         situations=NameIndex(NamedEntry(s.id, s.title, s.aliases) for s in kb.situations.values()),
-        text=TextIndex(build_documents(kb)),
+        text=text,
+        red_flags=RedFlagMatcher(kb.red_flags.values(), kb.pain_words, text.vocabulary),
     )

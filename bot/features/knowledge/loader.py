@@ -20,18 +20,20 @@ from pydantic import BaseModel, ValidationError
 from bot.core.replies import EmbedSpec
 from bot.core.text import normalize
 from bot.features.knowledge.model import KnowledgeBase, Origin
+from bot.features.knowledge.redflags import empty_phrasings, phrase_terms
 from bot.features.knowledge.schema import (
     Exercise,
     KnowledgeFile,
     Overview,
     PostureTopic,
+    RedFlag,
     Situation,
     Source,
 )
 
 _ALL_FIELDS: frozenset[str] = frozenset(
     name
-    for model in (KnowledgeFile, Source, Exercise, Situation, Overview, PostureTopic)
+    for model in (KnowledgeFile, Source, Exercise, Situation, Overview, PostureTopic, RedFlag)
     for name in model.model_fields
 ) | frozenset({"mistake", "fix"})
 
@@ -44,6 +46,7 @@ _SECTION_KIND = {
     "situations": "situation",
     "posture_topics": "posture",
     "sources": "source",
+    "red_flags": "red-flag",
 }
 
 
@@ -225,8 +228,10 @@ def _merge(parsed_files: list[_ParsedFile], errors: list[KnowledgeError]) -> Kno
     origins: dict[str, Origin] = {}
     overview: Overview | None = None
     overview_origin: Origin | None = None
+    pain_words: dict[str, None] = {}
 
     for parsed in parsed_files:
+        pain_words.update(dict.fromkeys(parsed.content.pain_words))
         if parsed.content.overview is not None:
             here = Origin(parsed.path, _line(_node_at(parsed.root, ["overview"])))
             if overview_origin is not None:
@@ -262,6 +267,8 @@ def _merge(parsed_files: list[_ParsedFile], errors: list[KnowledgeError]) -> Kno
         exercises=tables["exercises"],
         situations=tables["situations"],
         posture_topics=tables["posture_topics"],
+        red_flags=tables["red_flags"],
+        pain_words=tuple(pain_words),
         origins=origins,
     )
 
@@ -327,8 +334,29 @@ def _check_references(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
                 )
     for entry_id, topic in kb.posture_topics.items():
         check_sources(f"posture:{entry_id}", topic.source)
+    for entry_id, flag in kb.red_flags.items():
+        check_sources(f"red-flag:{entry_id}", flag.source)
     if kb.overview is not None:
         check_sources("overview:overview", kb.overview.source)
+
+
+def _check_red_flags(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
+    for entry_id, flag in kb.red_flags.items():
+        origin = kb.origins[f"red-flag:{entry_id}"]
+        for phrasing in empty_phrasings(flag):
+            errors.append(
+                KnowledgeError(
+                    origin.path,
+                    origin.line,
+                    f"red flag '{entry_id}': phrasing '{phrasing}' has only common words and "
+                    "would match every question; add the words that name the symptom",
+                )
+            )
+    for word in kb.pain_words:
+        if not phrase_terms(word):
+            errors.append(
+                KnowledgeError("pain_words", 0, f"pain word '{word}' is too common to decide")
+            )
 
 
 def _check_rendering(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
@@ -369,6 +397,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     _check_names("exercise", kb.exercises, kb, errors)
     _check_names("situation", kb.situations, kb, errors)
     _check_references(kb, errors)
+    _check_red_flags(kb, errors)
     if kb.situations and kb.overview is None:
         errors.append(
             KnowledgeError(shown_dir, 0, "situations are defined but no 'overview:' section is")

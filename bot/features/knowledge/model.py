@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.features.knowledge.schema import Exercise, Overview, PostureTopic, Situation, Source
+from bot.features.knowledge.schema import (
+    Exercise,
+    Overview,
+    PostureTopic,
+    RedFlag,
+    Situation,
+    Source,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,8 @@ class KnowledgeBase:
     exercises: dict[str, Exercise]
     situations: dict[str, Situation]
     posture_topics: dict[str, PostureTopic]
+    red_flags: dict[str, RedFlag] = field(default_factory=dict)
+    pain_words: tuple[str, ...] = ()
     origins: dict[str, Origin] = field(default_factory=dict)
     """Keyed by `kind:id`, e.g. `exercise:barbell-row`."""
 
@@ -35,4 +44,5 @@ class KnowledgeBase:
         return (
             f"{len(self.exercises)} exercises, {len(self.situations)} situations, "
             f"{len(self.posture_topics)} posture topics"
+            + (f", {len(self.red_flags)} red flags" if self.red_flags else "")
         )

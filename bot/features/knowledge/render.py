@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, bulleted, clip, numbered
 from bot.features.knowledge.model import KnowledgeBase
-from bot.features.knowledge.schema import Exercise, Mistake, Overview, Situation
+from bot.features.knowledge.schema import Exercise, Mistake, Overview, RedFlag, Situation
 
 EXERCISE_COLOUR = 0x2F9E8F
 PAIN_COLOUR = 0xD9822B
@@ -66,7 +66,7 @@ def situation_embed(kb: KnowledgeBase, situation: Situation) -> EmbedSpec:
         fields.append(Field("Related exercises", _related(kb, situation.related_exercises)))
     return EmbedSpec(
         title=situation.title,
-        description=f"**What is likely happening**\n{situation.happening}",
+        description=f"**What is often happening**\n{situation.happening}",
         fields=tuple(fields),
         footer=f"{NOT_MEDICAL_ADVICE}\n{source_line(kb, situation.source)}",
         colour=PAIN_COLOUR,
@@ -87,3 +87,29 @@ def overview_embed(kb: KnowledgeBase, overview: Overview) -> EmbedSpec:
         footer=f"{NOT_MEDICAL_ADVICE}\n{source_line(kb, overview.source)}",
         colour=PAIN_COLOUR,
     )
+
+
+def red_flag_advice(flags: Sequence[RedFlag]) -> str:
+    """What to do, one paragraph per red flag the question names (urgent ones first)."""
+    return "\n\n".join(
+        f"{'🚨' if flag.urgent else '⚠️'} **{flag.title}**\n{flag.advice}" for flag in flags
+    )
+
+
+def professional_signs(kb: KnowledgeBase) -> Field | None:
+    """The signs that call for a professional, for any answer that touches pain."""
+    urgent = [f.title for f in kb.red_flags.values() if f.urgent]
+    soon = [f.title for f in kb.red_flags.values() if not f.urgent]
+    if not urgent and not soon:
+        if kb.overview is None:
+            return None
+        return Field("When to see a professional", bulleted(kb.overview.see_a_professional))
+    lines = []
+    if urgent:
+        lines.append("**Get help today** (emergency department): " + "; ".join(urgent) + ".")
+    lines.append(
+        "**See a doctor or physio soon:** "
+        + "; ".join([*soon, "pain that keeps getting worse or has not eased in a few weeks"])
+        + "."
+    )
+    return Field("When to see a professional", "\n".join(lines))

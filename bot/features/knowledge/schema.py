@@ -101,6 +101,22 @@ class PostureTopic(_Model):
     source: SourceRefs
 
 
+class RedFlag(_Model):
+    """A symptom that calls for a professional, answered before any training tip.
+
+    `phrasings` are the ways members type it; a question matches one when it holds all
+    of that phrasing's words (stopwords aside, typos tolerated). They are never shown.
+    """
+
+    id: Id
+    title: Name
+    urgent: bool = False
+    """True when the advice is to get help today (emergency department)."""
+    advice: Line
+    phrasings: Annotated[list[Name], Field(min_length=1, max_length=40)]
+    source: SourceRefs
+
+
 class KnowledgeFile(_Model):
     """One YAML file. Any file may hold any of these sections; the loader merges them."""
 
@@ -109,3 +125,7 @@ class KnowledgeFile(_Model):
     exercises: list[Exercise] = []
     situations: list[Situation] = []
     posture_topics: list[PostureTopic] = []
+    red_flags: list[RedFlag] = []
+    pain_words: Annotated[list[Word], Field(max_length=120)] = []
+    """Words that make a question about pain: its answer then shows the signs that call
+    for a professional and the not-medical-advice note (the question decides)."""

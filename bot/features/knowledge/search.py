@@ -124,6 +124,11 @@ class TextIndex:
                     found.append(self._vocabulary[match[0][1]])
         return list(dict.fromkeys(found))
 
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every term the indexed documents use, sorted."""
+        return self._vocabulary
+
     def search(self, question: str, limit: int = 5) -> list[Hit]:
         query = self.query_terms(question)
         scores: dict[int, float] = defaultdict(float)
