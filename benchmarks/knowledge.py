@@ -1,10 +1,10 @@
 """Autocomplete and `/ask` latency on the shipped knowledge base and on a generated one.
 
 The generated base has 5,000 entries (3,500 exercises, 500 situations plus the overview,
-1,000 posture topics). It is written as real YAML files to a temporary directory and
-loaded with `Knowledge.load`, so generating it also exercises the loader and the index
-build. Targets from the issue, at 5,000 entries: p99 under 1 ms for autocomplete (and
-for resolving the submitted value), p99 under 5 ms for `/ask`.
+1,000 posture topics) and the shipped red flags. It is written as real YAML files to a
+temporary directory and loaded with `Knowledge.load`, so generating it also exercises the
+loader and the index build. Targets from the issue, at 5,000 entries: p99 under 1 ms for
+autocomplete (and for resolving the submitted value), p99 under 5 ms for `/ask`.
 
     python -m benchmarks knowledge [--quick]
 """
@@ -705,11 +705,20 @@ def write_generated(directory: Path, seed: int = SEED) -> dict[str, int]:
     dump("back-pain.yaml", {"overview": overview, "situations": situations})
     dump("posture-a.yaml", {"posture_topics": posture[: N_POSTURE // 2]})
     dump("posture-b.yaml", {"posture_topics": posture[N_POSTURE // 2 :]})
+    # The shipped red flags and pain words: every /ask also checks the question for them.
+    shipped = yaml.safe_load((SHIPPED_DIR / "red-flags.yaml").read_text(encoding="utf-8"))
+    cited = {ref for flag in shipped["red_flags"] for ref in flag["source"]}
+    dump("red-flags.yaml", shipped)
+    dump(
+        "red-flag-sources.yaml",
+        {"sources": [{"id": ref, "title": ref, "kind": "article"} for ref in sorted(cited)]},
+    )
     return {
         "exercises": len(exercises),
         "situations": len(situations),
         "overview": 1,
         "posture_topics": len(posture),
+        "red_flags": len(shipped["red_flags"]),
     }
 
 
@@ -831,6 +840,13 @@ def ask_queries(
     def short() -> str:
         return rng.choice([w.pick("body"), w.pick("noun"), rng.choice(exercises).name])
 
+    flags = yaml.safe_load((SHIPPED_DIR / "red-flags.yaml").read_text(encoding="utf-8"))
+    phrasings = [p for flag in flags["red_flags"] for p in flag["phrasings"]]
+
+    def red_flag() -> str:
+        """A member naming a symptom among other words: answered with advice first."""
+        return clip(f"{rng.choice(phrasings)} after {rng.choice(exercises).name.lower()}")
+
     def typo(make: Callable[[], str]) -> Callable[[], str]:
         def made() -> str:
             parts = make().split()
@@ -845,10 +861,11 @@ def ask_queries(
         rng,
         total - len(REAL_QUESTIONS),
         {
-            "templated": (0.40, templated),
+            "templated": (0.35, templated),
             "rambling": (0.20, rambling),
             "short": (0.10, short),
-            "typo": (0.30, typo(lambda: rng.choice([templated, rambling])())),
+            "red flag": (0.10, red_flag),
+            "typo": (0.25, typo(lambda: rng.choice([templated, rambling, red_flag])())),
         },
     )
     queries = [("real", q) for q in REAL_QUESTIONS] + queries
