@@ -58,7 +58,7 @@ def populate(path: Path, members: int, logs: int) -> float:
                 )
                 log_rows += [(GUILD, user, d.isoformat(), None, NOW.isoformat()) for d in days]
                 stats = streak_stats(days, today, 1)
-                expires = streak_expires_at(stats.run_end, zone)
+                expires = streak_expires_at(stats.lapses_on, zone)
                 stat_rows.append(
                     (
                         GUILD,

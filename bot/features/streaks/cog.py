@@ -49,8 +49,13 @@ class StreaksCog(commands.Cog):
     ) -> None:
         guild_id = guild_id_of(interaction)
         result = await self.bot.streaks.log(guild_id, interaction.user.id, when, note)
-        reply = logged_reply if result.logged else already_logged_reply
-        await send_reply(interaction, reply(result.day, result.today, result.stats))
+        if result.logged:
+            reply = logged_reply(
+                result.day, result.today, result.stats, earned_freeze=result.earned_freeze
+            )
+        else:
+            reply = already_logged_reply(result.day, result.today, result.stats)
+        await send_reply(interaction, reply)
 
     @backday.command(
         name="undo", description="Remove your most recent back day (today or yesterday)."

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.core.replies import EmbedSpec, Field, Reply, plural
-from bot.features.streaks.rules import STRIP_WEEKS, StreakStats, streak_strip
+from bot.features.streaks.rules import (
+    FREEZE_EVERY,
+    MAX_FREEZES,
+    STRIP_WEEKS,
+    StreakStats,
+    streak_strip,
+)
 from bot.storage.streaks import RankedStanding
 
 STREAK_COLOUR = 0xE67E22
@@ -26,16 +32,25 @@ def day_label(day: date, today: date) -> str:
 
 
 def summary_line(stats: StreakStats) -> str:
+    freezes = f" · Freezes: {stats.freezes} 🧊" if stats.freezes else ""
     return (
         f"🔥 Streak: **{weeks(stats.current)}** · This week: **{stats.this_week}/{stats.target}**"
-        f" · Best: {weeks(stats.best)}"
+        f" · Best: {weeks(stats.best)}{freezes}"
     )
 
 
-def logged_reply(day: date, today: date, stats: StreakStats) -> Reply:
+def logged_reply(
+    day: date, today: date, stats: StreakStats, *, earned_freeze: bool = False
+) -> Reply:
     extra = ""
     if stats.this_week == stats.target:
         extra = "\nThis week counts toward your streak now. 💪"
+    if earned_freeze:
+        extra += (
+            f"\n🧊 {FREEZE_EVERY} more qualifying weeks: you earned a streak freeze "
+            f"(you hold {stats.freezes} of {MAX_FREEZES}). If you miss a whole week, it "
+            "keeps your streak alive."
+        )
     return Reply(
         content=f"✅ Back day logged {day_label(day, today)}.\n{summary_line(stats)}{extra}"
     )
@@ -72,9 +87,13 @@ def streak_reply(name: str, stats: StreakStats) -> Reply:
                 Field("Best streak", weeks(stats.best), inline=True),
                 Field("This week", f"{stats.this_week}/{stats.target} back days", inline=True),
                 Field("Total back days", str(stats.total), inline=True),
+                Field("Freezes held", f"{stats.freezes} of {MAX_FREEZES} 🧊", inline=True),
                 Field(f"Last {STRIP_WEEKS} weeks", streak_strip(stats)),
             ),
-            footer="🟩 target met · 🟨 some back days · ⬛ none · ⬜ this week, not yet",
+            footer=(
+                "🟩 target met · 🧊 carried by a freeze · 🟨 some back days · ⬛ none · "
+                f"⬜ this week, not yet. Every {FREEZE_EVERY} qualifying weeks earn a freeze."
+            ),
             colour=STREAK_COLOUR,
         )
     )

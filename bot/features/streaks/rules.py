@@ -4,6 +4,13 @@ A week runs Monday to Sunday in the member's own timezone. A week *qualifies* wh
 holds at least `target` back days. The current streak counts consecutive qualifying
 weeks ending with this week if it already qualifies, else with last week, so a week
 still in progress never breaks a streak. Missing a whole week resets it to 0.
+
+Freezes: every `FREEZE_EVERY` qualifying weeks of a streak earn one freeze, and a member
+holds at most `MAX_FREEZES`. A finished week that does not qualify, while the streak is
+at least 1 and a freeze is held, spends the freeze: the streak survives that week
+without growing. A missed week with no freeze left resets the streak. Everything here
+is a function of the logged days, the target and today, so stored figures can always
+be recomputed from the raw logs.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 WEEK = timedelta(days=7)
 STRIP_WEEKS = 8
+FREEZE_EVERY = 4
+"""Qualifying weeks of one streak that earn a freeze."""
+MAX_FREEZES = 2
 
 
 def week_of(day: date) -> date:
@@ -23,16 +33,12 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def streak_expires_at(run_end: date | None, zone: ZoneInfo) -> datetime | None:
-    """The instant (UTC) a streak whose last qualifying week began `run_end` lapses.
-
-    It survives the following week (still in progress) and breaks when the week after
-    that begins: local midnight of Monday `run_end + 14 days`.
-    """
-    if run_end is None:
+def streak_expires_at(lapses_on: date | None, zone: ZoneInfo) -> datetime | None:
+    """The instant (UTC) a streak that lapses on Monday `lapses_on` breaks: local midnight
+    of that Monday in the member's zone (`StreakStats.lapses_on`)."""
+    if lapses_on is None:
         return None
-    lapse = datetime.combine(run_end + 2 * WEEK, time(0, 0), tzinfo=zone)
-    return lapse.astimezone(UTC)
+    return datetime.combine(lapses_on, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,15 @@ class StreakStats:
     """Back days per week for the last `STRIP_WEEKS` weeks, oldest first, this week last."""
     run_end: date | None
     """Monday of the last qualifying week of the current run (None when `current` is 0)."""
+    freezes: int = 0
+    """Freezes held now (0 to `MAX_FREEZES`)."""
+    frozen_weeks: frozenset[date] = frozenset()
+    """Mondays of the finished weeks a freeze carried the streak through."""
+    week: date | None = None
+    """This week's Monday (in the member's zone), which `recent` ends with."""
+    lapses_on: date | None = None
+    """The Monday the current streak breaks if nothing more is logged: after this week
+    (if it does not qualify) or the next, plus one week per freeze held."""
 
     @property
     def this_week_qualifies(self) -> bool:
@@ -62,20 +77,41 @@ def streak_stats(days: Iterable[date], today: date, target: int) -> StreakStats:
         raise ValueError(f"weekly target must be 1-7, got {target}")
     logged = {d for d in days if d <= today}
     per_week = Counter(week_of(d) for d in logged)
-    qualifying = {week for week, count in per_week.items() if count >= target}
-
+    qualifying = sorted(week for week, count in per_week.items() if count >= target)
     this_week = week_of(today)
-    end = this_week if this_week in qualifying else this_week - WEEK
-    current = 0
-    while end - current * WEEK in qualifying:
-        current += 1
 
-    best = run = 0
-    previous: date | None = None
-    for week in sorted(qualifying):
-        run = run + 1 if previous is not None and week - previous == WEEK else 1
-        best = max(best, run)
-        previous = week
+    current = best = freezes = 0
+    run_end: date | None = None
+    frozen: set[date] = set()
+    for week in qualifying:
+        if run_end is not None:
+            # The finished weeks since the last qualifying one were missed: each spends a
+            # freeze while one is held; the first with none left ends the streak.
+            missed = (min(week, this_week) - run_end) // WEEK - 1
+            carried = min(missed, freezes)
+            frozen.update(run_end + n * WEEK for n in range(1, carried + 1))
+            freezes -= carried
+            if missed > carried:
+                current, run_end = 0, None
+        current += 1
+        best = max(best, current)
+        if current % FREEZE_EVERY == 0:
+            freezes = min(MAX_FREEZES, freezes + 1)
+        run_end = week
+    counts_now = this_week in per_week and per_week[this_week] >= target
+    if run_end is not None and not counts_now:
+        # Finished weeks after the last qualifying one, up to last week.
+        missed = (this_week - run_end) // WEEK - 1
+        carried = min(missed, freezes)
+        frozen.update(run_end + n * WEEK for n in range(1, carried + 1))
+        freezes -= carried
+        if missed > carried:
+            current, run_end = 0, None
+    lapses_on = None
+    if current:
+        lapses_on = this_week + (int(counts_now) + freezes + 1) * WEEK
+    else:
+        freezes = 0
 
     recent = tuple(per_week[this_week - n * WEEK] for n in range(STRIP_WEEKS - 1, -1, -1))
     return StreakStats(
@@ -85,17 +121,26 @@ def streak_stats(days: Iterable[date], today: date, target: int) -> StreakStats:
         target=target,
         total=len(logged),
         recent=recent,
-        run_end=end if current else None,
+        run_end=run_end if current else None,
+        freezes=freezes,
+        frozen_weeks=frozenset(frozen),
+        week=this_week,
+        lapses_on=lapses_on,
     )
 
 
 def streak_strip(stats: StreakStats) -> str:
-    """The last weeks as squares: green met the target, yellow some days, white none."""
+    """The last weeks as squares: green met the target, ice a freeze carried the streak,
+    yellow some days, black none, white this week not yet."""
     squares = []
     for n, count in enumerate(stats.recent):
         in_progress = n == len(stats.recent) - 1 and count < stats.target
+        weeks_ago = len(stats.recent) - 1 - n
+        monday = None if stats.week is None else stats.week - weeks_ago * WEEK
         if count >= stats.target:
             squares.append("🟩")
+        elif monday is not None and monday in stats.frozen_weeks:
+            squares.append("🧊")
         elif in_progress:
             squares.append("⬜" if count == 0 else "🟨")
         else:

@@ -31,6 +31,8 @@ class LogResult:
     today: date
     """The member's local date when they logged."""
     stats: StreakStats
+    earned_freeze: bool = False
+    """This log completed a run of qualifying weeks that earns a freeze."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +62,27 @@ class StreakService:
         zone = ZoneInfo(name)
         return zone, local_date(self.clock(), zone), target
 
-    def _recompute(self, tx: Transaction, guild_id: int, user_id: int) -> StreakStats:
-        """Recompute the member's streak from their raw logs and store it."""
-        zone, today, target = self._context(tx, guild_id, user_id)
-        stats = streak_stats(tx.streaks.logged_days(guild_id, user_id), today, target)
+    def _recompute(
+        self,
+        tx: Transaction,
+        guild_id: int,
+        user_id: int,
+        context: tuple[ZoneInfo, date, int] | None = None,
+    ) -> tuple[StreakStats, list[date]]:
+        """Recompute the member's streak from their raw logs and store it; the stats and
+        the logged days they came from."""
+        zone, today, target = context or self._context(tx, guild_id, user_id)
+        days = tx.streaks.logged_days(guild_id, user_id)
+        stats = streak_stats(days, today, target)
         best = tx.streaks.save_stats(
             guild_id,
             user_id,
             current=stats.current,
             best=stats.best,
             total=stats.total,
-            expires_at=streak_expires_at(stats.run_end, zone),
+            expires_at=streak_expires_at(stats.lapses_on, zone),
         )
-        return stats if best == stats.best else replace(stats, best=best)
+        return (stats if best == stats.best else replace(stats, best=best)), days
 
     async def log(
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
@@ -85,10 +95,16 @@ class StreakService:
         def work(tx: Transaction) -> LogResult:
             # The target is read inside the transaction, so a log racing a target change
             # is stored under the target that `recompute_guild` then applies.
-            _zone, today, _target = self._context(tx, guild_id, user_id)
+            context = self._context(tx, guild_id, user_id)
+            _zone, today, target = context
             day = today if when == "today" else today - timedelta(days=1)
             logged = tx.streaks.insert_log(guild_id, user_id, day, note, self.clock())
-            return LogResult(logged, day, today, self._recompute(tx, guild_id, user_id))
+            stats, days = self._recompute(tx, guild_id, user_id, context)
+            earned = logged and stats.freezes > 0
+            if earned:  # rare: compare with the history before this day
+                before = streak_stats([d for d in days if d != day], today, target)
+                earned = stats.freezes > before.freezes
+            return LogResult(logged, day, today, stats, earned)
 
         return await self.storage.write(work)
 
@@ -96,9 +112,10 @@ class StreakService:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
 
         def work(tx: Transaction) -> UndoResult:
-            _zone, today, _target = self._context(tx, guild_id, user_id)
+            context = self._context(tx, guild_id, user_id)
+            today = context[1]
             removed = tx.streaks.delete_latest_log(guild_id, user_id, today - timedelta(days=1))
-            return UndoResult(removed, today, self._recompute(tx, guild_id, user_id))
+            return UndoResult(removed, today, self._recompute(tx, guild_id, user_id, context)[0])
 
         return await self.storage.write(work)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.clock import local_date
-from bot.features.streaks.rules import streak_stats, streak_strip, week_of
+from bot.features.streaks.rules import (
+    MAX_FREEZES,
+    streak_expires_at,
+    streak_stats,
+    streak_strip,
+    week_of,
+)
 
 MON = date(2026, 11, 16)  # a Monday
 
@@ -86,17 +93,40 @@ def test_naive_now_is_refused() -> None:
         local_date(datetime(2026, 1, 1), ZoneInfo("UTC"))
 
 
-def brute_force_current(logged: set[date], today: date, target: int) -> int:
+@dataclass
+class Walked:
+    current: int
+    best: int
+    freezes: int
+    frozen: set[date]
+
+
+def walk_week_by_week(logged: set[date], today: date, target: int) -> Walked:
+    """The rule as DESIGN.md states it, one week at a time from the first log to today."""
+
     def qualifies(monday: date) -> bool:
         return sum(1 for d in logged if d <= today and week_of(d) == monday) >= target
 
-    monday = week_of(today)
-    if not qualifies(monday):
-        monday -= timedelta(days=7)
-    count = 0
-    while qualifies(monday - timedelta(days=7 * count)):
-        count += 1
-    return count
+    seen = [d for d in logged if d <= today]
+    this_week = week_of(today)
+    state = Walked(0, 0, 0, set())
+    if not seen:
+        return state
+    monday = week_of(min(seen))
+    while monday <= this_week:
+        if qualifies(monday):
+            state.current += 1
+            state.best = max(state.best, state.current)
+            if state.current % 4 == 0:
+                state.freezes = min(2, state.freezes + 1)
+        elif monday < this_week and state.current >= 1:  # a finished week missed
+            if state.freezes:
+                state.freezes -= 1
+                state.frozen.add(monday)
+            else:
+                state.current = 0
+        monday += timedelta(days=7)
+    return state
 
 
 log_days = st.sets(st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 2, 1)), max_size=60)
@@ -107,7 +137,14 @@ log_days = st.sets(st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 2,
 )
 def test_current_matches_brute_force(logged: set[date], today: date, target: int) -> None:
     stats = streak_stats(logged, today, target)
-    assert stats.current == brute_force_current(logged, today, target)
+    walked = walk_week_by_week(logged, today, target)
+    assert (stats.current, stats.best, stats.freezes) == (
+        walked.current,
+        walked.best,
+        walked.freezes if walked.current else 0,
+    )
+    assert stats.frozen_weeks == walked.frozen
+    assert 0 <= stats.freezes <= MAX_FREEZES
     assert stats.best >= stats.current
     assert stats.total == sum(1 for d in logged if d <= today)
     assert sum(stats.recent) <= stats.total
@@ -123,3 +160,72 @@ def test_best_never_falls_as_time_passes_or_days_are_added(
     later = today + timedelta(days=9)
     after = streak_stats(logged | {later}, later, target)
     assert after.best >= before.best
+
+
+# --- freezes ---------------------------------------------------------------------------
+
+
+def weekly(*week_offsets: int, base: date = MON) -> list[date]:
+    """One back day (the Tuesday) in each of the weeks `base + offset weeks`."""
+    return [base + timedelta(weeks=w, days=1) for w in week_offsets]
+
+
+def test_four_qualifying_weeks_earn_a_freeze() -> None:
+    three = streak_stats(weekly(-3, -2, -1), today=MON + timedelta(days=2), target=1)
+    assert (three.current, three.freezes) == (3, 0)
+    four = streak_stats(weekly(-3, -2, -1, 0), today=MON + timedelta(days=2), target=1)
+    assert (four.current, four.freezes) == (4, 1)
+
+
+def test_a_freeze_carries_one_missed_week_without_growing() -> None:
+    # Four weeks, then a missed week (-1), now in the week after it with nothing yet.
+    stats = streak_stats(weekly(-5, -4, -3, -2), today=MON + timedelta(days=3), target=1)
+    assert (stats.current, stats.freezes) == (4, 0)
+    assert stats.frozen_weeks == {MON - timedelta(weeks=1)}
+    assert streak_strip(stats) == "⬛⬛🟩🟩🟩🟩🧊⬜"
+
+
+def test_a_second_missed_week_with_no_freeze_left_resets() -> None:
+    stats = streak_stats(weekly(-6, -5, -4, -3), today=MON + timedelta(days=3), target=1)
+    assert (stats.current, stats.best, stats.freezes) == (0, 4, 0)
+
+
+def test_at_most_two_freezes_are_held() -> None:
+    twelve = weekly(*range(-11, 1))
+    stats = streak_stats(twelve, today=MON + timedelta(days=2), target=1)
+    assert (stats.current, stats.freezes) == (12, MAX_FREEZES)
+    # Two freezes carry two missed weeks; the third missed week resets.
+    later = MON + timedelta(weeks=3, days=2)
+    assert streak_stats(twelve, today=later, target=1).current == 12
+    assert streak_stats(twelve, today=later + timedelta(weeks=1), target=1).current == 0
+
+
+def test_the_lapse_moves_one_week_per_freeze() -> None:
+    zone = ZoneInfo("Europe/London")
+    plain = streak_stats(weekly(-2, -1, 0), today=MON + timedelta(days=2), target=1)
+    assert plain.lapses_on == MON + timedelta(weeks=2)
+    frozen = streak_stats(weekly(-3, -2, -1, 0), today=MON + timedelta(days=2), target=1)
+    assert frozen.lapses_on == MON + timedelta(weeks=3)
+    assert streak_expires_at(frozen.lapses_on, zone) == datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+    assert streak_stats([], today=MON, target=1).lapses_on is None
+
+
+@given(logged=log_days, today=st.dates(date(2026, 1, 1), date(2027, 2, 1)))
+def test_freezes_never_shorten_a_streak(logged: set[date], today: date) -> None:
+    stats = streak_stats(logged, today, 1)
+    assert stats.current >= brute_force_without_freezes(logged, today)
+    if stats.current == 0:
+        assert stats.lapses_on is None and stats.freezes == 0
+    else:
+        assert stats.lapses_on is not None and stats.lapses_on > week_of(today)
+
+
+def brute_force_without_freezes(logged: set[date], today: date) -> int:
+    weeks = {week_of(d) for d in logged if d <= today}
+    monday = week_of(today)
+    if monday not in weeks:
+        monday -= timedelta(days=7)
+    count = 0
+    while monday - timedelta(days=7 * count) in weeks:
+        count += 1
+    return count

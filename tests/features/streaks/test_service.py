@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from bot.core.clock import local_date
 from bot.core.errors import UserFacingError
+from bot.features.streaks.replies import logged_reply, streak_reply
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
 from bot.features.streaks.service import LogResult, StreakService, UndoResult, When
 from bot.storage.sqlite import SqliteStorage
@@ -152,7 +153,7 @@ async def assert_consistent(service: StreakService, guild_id: int, user_id: int)
     assert row is not None
     assert row.best >= expected.best
     zone = await zone_of(service.storage.database, guild_id, user_id)
-    lapse = streak_expires_at(expected.run_end, zone)
+    lapse = streak_expires_at(expected.lapses_on, zone)
     assert row == Row(
         expected.current,
         row.best,
@@ -564,7 +565,8 @@ async def test_streak_expires_after_a_missed_week_and_the_leaderboard_follows(
         clock.advance(days=7)
     assert (result.stats.current, result.stats.best) == (3, 3)
     assert result.stats.run_end == date(2026, 11, 16)
-    lapse = streak_expires_at(date(2026, 11, 16), ZoneInfo("UTC"))
+    assert result.stats.lapses_on == date(2026, 11, 30)  # run end + 2 weeks: no freeze yet
+    lapse = streak_expires_at(result.stats.lapses_on, ZoneInfo("UTC"))
     assert lapse == datetime(2026, 11, 30, tzinfo=UTC)
     row = await stored(db, GUILD, 1)
     assert row == Row(3, 3, 3, lapse.isoformat())
@@ -747,7 +749,7 @@ async def check_members(
         expected = replace(
             streak_stats(days[user], local_date(now, zone), target), best=best_seen[user]
         )
-        lapse = streak_expires_at(expected.run_end, zone)
+        lapse = streak_expires_at(expected.lapses_on, zone)
         if not swept and row.expires_at is not None and row.expires_at <= now.isoformat():
             event("a lapse was pending")
             assert (row.best, row.total, expected.current) == (expected.best, expected.total, 0)
@@ -1086,3 +1088,50 @@ async def test_expiry_update_uses_the_expiry_index(db: Database) -> None:
     assert "member_stats_expiry" in update_plan, update_plan
     assert_indexed(update_plan)
     await assert_standing_counts(db)
+
+
+# --- freezes -------------------------------------------------------------------------
+
+
+async def test_the_fourth_qualifying_week_earns_a_freeze_and_moves_the_lapse(
+    service: StreakService, db: Database, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 3, 12, tzinfo=UTC)  # Tuesday of the week of 2 November
+    results = []
+    for _ in range(4):
+        results.append(await service.log(GUILD, 1))
+        clock.advance(days=7)
+    assert [r.earned_freeze for r in results] == [False, False, False, True]
+    fourth = results[-1].stats
+    assert (fourth.current, fourth.freezes) == (4, 1)
+    # Without the freeze the streak would lapse two weeks after its last week (7 Dec).
+    assert fourth.lapses_on == date(2026, 12, 14)
+    row = await stored(db, GUILD, 1)
+    assert row is not None and row.expires_at == datetime(2026, 12, 14, tzinfo=UTC).isoformat()
+    reply = logged_reply(results[-1].day, results[-1].today, fourth, earned_freeze=True)
+    assert reply.content is not None and "earned a streak freeze" in reply.content
+
+    # The week of 30 November passes with no log: the freeze carries it.
+    clock.now = datetime(2026, 12, 8, 12, tzinfo=UTC)
+    assert await service.expire() == 0
+    stats = await service.stats(GUILD, 1)
+    assert stats is not None
+    assert (stats.current, stats.freezes) == (4, 0)
+    assert date(2026, 11, 30) in stats.frozen_weeks
+    assert "🧊" in streak_reply("Sam", stats).embed.fields[-1].value  # type: ignore[union-attr]
+    # The week of 7 December passes too: no freeze left, the streak lapses on 14 December.
+    clock.now = datetime(2026, 12, 14, tzinfo=UTC)
+    assert await service.expire() == 1
+    await assert_consistent(service, GUILD, 1)
+
+
+async def test_an_earned_freeze_is_not_announced_twice(
+    service: StreakService, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    for _ in range(4):
+        result = await service.log(GUILD, 1)
+        clock.advance(days=7)
+    assert result.earned_freeze
+    clock.advance(days=-6)  # back to Wednesday of the fourth week: a second day that week
+    assert not (await service.log(GUILD, 1)).earned_freeze
