@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -15,7 +16,6 @@ import aiohttp
 import discord
 
 from bot.config import ConfigError, Secret, Settings
-from bot.core.replies import to_text
 from bot.features.knowledge.loader import KnowledgeBaseError
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
@@ -97,7 +97,8 @@ async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: 
 
 
 async def _help_listing(settings: Settings, knowledge: Knowledge) -> list[tuple[str, str]]:
-    """Load the cogs without connecting, to list the real command tree."""
+    """Load the cogs without connecting, to list the real command tree: `/help` shows it,
+    and `preview` reads `/posture tip` as one command and tells live-only ones apart."""
     from bot.app import EXTENSIONS
     from bot.features.help.cog import command_listing
 
@@ -140,20 +141,30 @@ def cmd_check(settings: Settings) -> int:
     return EXIT_OK
 
 
+def _tolerant_stdout() -> str:
+    """Replies carry emoji and typographic quotes: on a terminal that cannot show them
+    (`PYTHONIOENCODING=ascii`, a Latin-1 console) `bot.preview.for_terminal` puts plain
+    stand-ins first, and anything left prints as `?` instead of crashing."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
 def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
-    from bot.features.knowledge.preview import PreviewError, preview
+    from bot.preview import PreviewError, for_terminal, preview
 
     knowledge = _load_knowledge(settings.knowledge_dir)
     listing = asyncio.run(_help_listing(settings, knowledge))
+    encoding = _tolerant_stdout()
     for n, line in enumerate(lines):
         try:
-            reply = preview(knowledge, line, listing)
+            shown = preview(knowledge, line, listing)
         except PreviewError as exc:
             return _fail(f"cannot preview {line!r}: {exc}")
         try:
             if n:
                 print()
-            print(to_text(reply), flush=True)
+            print(for_terminal(shown.text(), encoding), flush=True)
         except BrokenPipeError:  # `backbone preview ... | head`
             sys.stdout = None  # stop Python flushing into the closed pipe at exit
             return EXIT_OK
@@ -176,9 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
     commands.add_parser("check", help="validate the knowledge base; errors as path:line: message")
     preview = commands.add_parser(
-        "preview", help='print what the bot would reply, e.g. preview "/cue exercise:rows"'
+        "preview",
+        help='print what the bot would reply, e.g. preview "/cue exercise:rows" "/posture tip"',
     )
-    preview.add_argument("invocation", nargs="+", help="one or more quoted slash commands")
+    preview.add_argument(
+        "invocation",
+        nargs="+",
+        help="one or more quoted slash commands: /cue, /why-back-pain, /ask, /posture tip, /help "
+        "(the others need a live server)",
+    )
     sync = commands.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
     return parser

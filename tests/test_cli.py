@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.features.knowledge import Knowledge
+from bot.preview import PREVIEWABLE
 from tests.conftest import (
     MINIMAL_EXERCISE,
     MINIMAL_SOURCES,
@@ -270,6 +272,146 @@ def test_preview_bad_invocation(env: Env, invocation: str, message: str) -> None
     assert result.stderr.startswith(f"backbone: cannot preview {invocation!r}: ")
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_preview_posture_tip_shows_the_first_nudge(env: Env, knowledge: Knowledge) -> None:
+    """/posture tip takes no options: the preview shows the first topic and says which."""
+    topics = list(knowledge.base.posture_topics.values())
+    output = preview_ok("/posture tip", env)
+    note, bar, title, *body = output.splitlines()
+    assert note == (
+        f"(posture tip 1 of {len(topics)}: {topics[0].id}; members get them in their own rotation)"
+    )
+    assert title == f"🧍 Posture nudge: {topics[0].title}"
+    assert bar == "━" * len(bar)
+    assert body[1] == topics[0].text
+    assert body[-1].startswith("— Source: ")
+    assert "only the member who asked" not in output  # a tip is posted for everyone to see
+
+
+def test_preview_posture_tip_with_other_commands(env: Env) -> None:
+    result = backbone("preview", "/cue exercise:rows", "/posture tip", "/help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "\n\n(posture tip 1 of " in result.stdout
+    assert "`/posture tip`: " in result.stdout
+
+
+def test_preview_why_back_pain_without_options_lists_every_situation(
+    env: Env, knowledge: Knowledge
+) -> None:
+    overview = knowledge.base.overview
+    assert overview is not None
+    output = preview_ok("/why-back-pain", env)
+    assert output.splitlines()[1] == overview.title
+    assert output.splitlines()[3] == overview.body.replace("**", "")
+    for situation in knowledge.base.situations.values():
+        line = f"{situation.title}: `/why-back-pain situation:{situation.id}`"
+        assert line in output.splitlines(), line
+
+
+def test_preview_ask_leads_with_red_flag_advice(env: Env, knowledge: Knowledge) -> None:
+    flag = knowledge.base.red_flags["leg-numbness-or-sciatica"]
+    output = preview_ok("/ask question:pain down my leg after deadlift", env)
+    lines = output.splitlines()
+    assert lines[1] == "⚠️ Please get this checked first"
+    assert lines[3:5] == [f"⚠️ {flag.title}", flag.advice]
+    first_field = next(n for n, line in enumerate(lines) if line.startswith("▌ "))
+    assert first_field > 4
+    assert lines[first_field] == "▌ When to see a professional"
+    assert ranked_titles(output), output  # the coaching entries still follow
+    assert "Not medical advice" in output
+
+
+@pytest.mark.parametrize("invocation", ["/streak", "/posture on", "/coach reload", "/leaderboard"])
+def test_preview_of_a_live_command_says_it_needs_a_server(env: Env, invocation: str) -> None:
+    result = backbone("preview", invocation, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"backbone: cannot preview {invocation!r}: {invocation} needs a live server "
+        "(Discord and the bot's database), so it cannot be previewed; previewable commands: "
+        "/cue, /why-back-pain, /ask, /posture tip, /help\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("invocation", "message"),
+    [
+        ("/posture", "/posture needs a subcommand; its commands: /posture on, /posture off, "),
+        ("/posture tipp", "/posture has no subcommand 'tipp'; its commands: /posture on"),
+        ("/posture tip topic:x", "/posture tip has no option topic; it takes no options"),
+        ("/posture tip now", "options look like name:value"),
+        ("/", "name a command after the /"),
+    ],
+)
+def test_preview_bad_group_invocation(env: Env, invocation: str, message: str) -> None:
+    result = backbone("preview", invocation, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"backbone: cannot preview {invocation!r}: {message}")
+
+
+def test_preview_help_text_names_every_previewable_command(env: Env) -> None:
+    result = backbone("preview", "--help", env=env)
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    assert ", ".join(f"/{name}" for name in PREVIEWABLE) in flat
+
+
+ASCII_INVOCATIONS = (
+    "/posture tip",
+    "/ask question:pain down my leg after deadlift",
+    "/cue exercise:bench press",
+    "/why-back-pain",
+)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_preview_on_a_terminal_that_is_not_utf8(
+    env: Env, knowledge: Knowledge, encoding: str
+) -> None:
+    """Emoji and typographic quotes degrade to plain text instead of UnicodeEncodeError."""
+    env["PYTHONIOENCODING"] = encoding
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "preview", *ASCII_INVOCATIONS],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stderr == b""
+    output = result.stdout.decode(encoding)  # strict: every byte is the terminal's
+    topic = next(iter(knowledge.base.posture_topics.values()))
+    lines = output.splitlines()
+    assert lines[0].startswith("(posture tip 1 of ")
+    assert lines[2] == f"Posture nudge: {topic.title}"
+    assert "Please get this checked first" in lines
+    quoted = "“bench press”" if encoding == "cp1252" else '"bench press"'
+    assert f"I don't have cues for {quoted} yet." in output
+    assert not re.search(r"^\? ", output, re.MULTILINE)  # emoji go, not turn into "?"
+    if encoding == "ascii":
+        assert output.isascii()
+        assert re.search(r"^=+$", output, re.MULTILINE)
+        assert "| When to see a professional" in lines
+        assert "- Source: " in output
+
+
+def test_preview_with_the_c_locale_and_no_pythonioencoding(env: Env) -> None:
+    del env["PYTHONIOENCODING"]
+    env.update(LANG="C", LC_ALL="C")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "preview", *ASCII_INVOCATIONS],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stderr == b""
+    assert b"Posture nudge: " in result.stdout
 
 
 def test_preview_without_an_invocation_is_a_usage_error(env: Env) -> None:
