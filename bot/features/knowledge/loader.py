@@ -4,13 +4,21 @@ YAML is parsed with PyYAML's safe loader in two steps: `compose` keeps the node 
 (with line numbers), then the same nodes are constructed into plain Python data for
 pydantic. A validation error's location (`exercises.3.cues.1`) is walked back through
 the node tree to the line a coach has to fix.
+
+One mistake must not bury itself under the errors it causes: a tab in one file drops
+every entry in it, and each reference to those entries would fail. Errors are therefore
+split into *root causes* (the file could not be read, parsed or validated) and the rest;
+a reference whose target an unloaded file defines is a *consequence*, attached to the
+root error that explains it and summarised under it instead of listed on its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +63,50 @@ class KnowledgeError:
     path: str
     line: int
     message: str
+    consequences: tuple[KnowledgeError, ...] = field(default=(), compare=False)
+    """Errors that only happen because of this one (references into a file that did not
+    load); they are summarised under it rather than listed, and vanish once it is fixed."""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+# How many places a consequence summary names before "and N more".
+_SHOWN_PLACES = 3
+
+
+def _consequence_summary(consequences: Sequence[KnowledgeError]) -> str:
+    """`  (+ 2 errors that follow from this one, not shown until it is fixed: a:1, b:7)`."""
+    places = list(dict.fromkeys(f"{e.path}:{e.line}" for e in consequences))
+    shown = ", ".join(places[:_SHOWN_PLACES])
+    if len(places) > _SHOWN_PLACES:
+        shown += f" and {len(places) - _SHOWN_PLACES} more"
+    count = len(consequences)
+    what = "1 error that follows" if count == 1 else f"{count} errors that follow"
+    return f"  (+ {what} from this one, not shown until it is fixed: {shown})"
+
+
 class KnowledgeBaseError(Exception):
-    """The knowledge base did not validate; `errors` lists every problem found."""
+    """The knowledge base did not validate; `errors` lists every problem found.
+
+    Root causes (files that could not be read, parsed or validated) come first, then
+    the other errors, each group sorted by path and line. Errors caused by a root
+    cause are not in `errors`; they hang off it as `KnowledgeError.consequences`.
+    """
 
     def __init__(self, errors: Sequence[KnowledgeError]) -> None:
         self.errors = list(errors)
         super().__init__(f"{len(self.errors)} error(s) in the knowledge base")
 
     def lines(self) -> list[str]:
-        return [str(e) for e in self.errors]
+        """One `path:line: message` per error; an error with consequences is followed
+        by one indented line that counts them and says where they are."""
+        lines: list[str] = []
+        for error in self.errors:
+            lines.append(str(error))
+            if error.consequences:
+                lines.append(_consequence_summary(error.consequences))
+        return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +114,90 @@ class _ParsedFile:
     path: str
     root: yaml.Node
     content: KnowledgeFile
+
+
+@dataclass(frozen=True, slots=True)
+class _Unloaded:
+    """A file that contributes nothing to the knowledge base, and what it seems to define.
+
+    `errors` are root causes. `ids` are the ids written in the file (any section): from
+    the constructed data when the YAML parsed, else read off the raw text, so a tab
+    that breaks the parser still tells us which exercises went missing with it.
+    `entries` maps `(kind, id)` of an entry that failed validation to its first error.
+    `opaque` means the text could not be read at all, so it might define anything.
+    """
+
+    path: str
+    errors: tuple[KnowledgeError, ...]
+    ids: frozenset[str] = frozenset()
+    entries: dict[tuple[str, str], KnowledgeError] = field(default_factory=dict)
+    overview: bool = False
+    opaque: bool = False
+
+    @property
+    def first_error(self) -> KnowledgeError:
+        return min(self.errors, key=lambda e: e.line)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dangling:
+    """An error about a reference to `kind:target` that is not in the knowledge base."""
+
+    error: KnowledgeError
+    kind: str
+    target: str
+
+
+# `id: barbell-row`, `- id: "barbell-row"`, `{id: barbell-row, ...}`; tabs included.
+_ID_IN_TEXT = re.compile(r"""(?:^|[\s{,-])id\s*:\s*["']?([^\s"',}\]#]+)""")
+_OVERVIEW_IN_TEXT = re.compile(r"^overview\s*:", re.MULTILINE)
+
+
+def _unloaded_from_text(path: str, errors: list[KnowledgeError], text: str) -> _Unloaded:
+    """A file whose YAML could not be read: find its ids in the raw text, line by line."""
+    ids = {
+        match.group(1)
+        for line in text.splitlines()
+        if not line.lstrip().startswith("#")
+        for match in _ID_IN_TEXT.finditer(line)
+    }
+    return _Unloaded(
+        path, tuple(errors), frozenset(ids), overview=bool(_OVERVIEW_IN_TEXT.search(text))
+    )
+
+
+def _ids_in(data: Any) -> set[str]:
+    """Every string under an `id` key anywhere in constructed YAML (aliases may recurse)."""
+    ids: set[str] = set()
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            if isinstance(item.get("id"), str):
+                ids.add(item["id"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return ids
+
+
+def _entry_key(data: dict[Any, Any], loc: Sequence[int | str]) -> tuple[str, str] | None:
+    """`(kind, id)` of the entry a validation error is inside, if its id is readable."""
+    if loc and loc[0] == "overview":
+        return ("overview", "overview")
+    if len(loc) < 2 or not isinstance(loc[0], str) or not isinstance(loc[1], int):
+        return None
+    kind = _SECTION_KIND.get(loc[0])
+    entries = data.get(loc[0])
+    if kind is None or not isinstance(entries, list) or not 0 <= loc[1] < len(entries):
+        return None
+    entry = entries[loc[1]]
+    entry_id = entry.get("id") if isinstance(entry, dict) else None
+    return (kind, entry_id) if isinstance(entry_id, str) else None
 
 
 def _display_path(path: Path) -> str:
@@ -164,20 +286,25 @@ def _check_duplicate_keys(
             _check_duplicate_keys(path, child, errors, seen_nodes)
 
 
-def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
+def _parse_file(path: Path) -> _ParsedFile | _Unloaded:
+    """The file's content, or why it could not be loaded and what it seems to define."""
     shown = _display_path(path)
+    errors: list[KnowledgeError] = []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(KnowledgeError(shown, 1, f"cannot read file: {exc}"))
-        return None
+        try:
+            # Not UTF-8: the ids in it are still worth knowing.
+            return _unloaded_from_text(shown, errors, path.read_bytes().decode(errors="replace"))
+        except OSError:
+            return _Unloaded(shown, tuple(errors), opaque=True)
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             errors.append(KnowledgeError(shown, 1, "file is empty"))
-            return None
-        before = len(errors)
+            return _Unloaded(shown, tuple(errors))
         _check_duplicate_keys(shown, root, errors)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
@@ -188,13 +315,13 @@ def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
         if 0 < line <= len(source_lines) and "\t" in source_lines[line - 1]:
             problem += " (this line contains a tab: indent with spaces)"
         errors.append(KnowledgeError(shown, line, f"YAML syntax error: {problem}"))
-        return None
+        return _unloaded_from_text(shown, errors, text)
     except yaml.YAMLError as exc:
         errors.append(KnowledgeError(shown, 1, f"YAML error: {exc}"))
-        return None
+        return _unloaded_from_text(shown, errors, text)
     except RecursionError:
         errors.append(KnowledgeError(shown, 1, "an alias refers to itself (recursive YAML)"))
-        return None
+        return _unloaded_from_text(shown, errors, text)
     finally:
         loader.dispose()
 
@@ -206,16 +333,22 @@ def _parse_file(path: Path, errors: list[KnowledgeError]) -> _ParsedFile | None:
                 "top level must be a mapping with sections such as 'exercises:'",
             )
         )
-        return None
+        return _Unloaded(shown, tuple(errors), frozenset(_ids_in(data)))
+    entries: dict[tuple[str, str], KnowledgeError] = {}
+    content: KnowledgeFile | None = None
     try:
         content = KnowledgeFile.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            line = _line(_node_at(root, error["loc"]))
-            errors.append(KnowledgeError(shown, line, _describe(error)))
-        return None
-    if len(errors) > before:
-        return None
+            found = KnowledgeError(shown, _line(_node_at(root, error["loc"])), _describe(error))
+            errors.append(found)
+            key = _entry_key(data, error["loc"])
+            if key is not None and (key not in entries or found.line < entries[key].line):
+                entries[key] = found
+    if content is None or errors:  # a duplicate key is an error even if the rest validates
+        return _Unloaded(
+            shown, tuple(errors), frozenset(_ids_in(data)), entries, overview="overview" in data
+        )
     return _ParsedFile(shown, root, content)
 
 
@@ -303,16 +436,17 @@ def _check_names(
                 )
 
 
-def _check_references(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
+def _check_references(kb: KnowledgeBase, dangling: list[_Dangling]) -> None:
+    """Every source and related exercise an entry names must exist."""
+
     def check_sources(key: str, refs: list[str]) -> None:
         for ref in refs:
             if ref not in kb.sources:
                 origin = kb.origins[key]
                 known = ", ".join(sorted(kb.sources)) or "none defined"
-                errors.append(
-                    KnowledgeError(
-                        origin.path, origin.line, f"unknown source '{ref}' (known: {known})"
-                    )
+                message = f"unknown source '{ref}' (known: {known})"
+                dangling.append(
+                    _Dangling(KnowledgeError(origin.path, origin.line, message), "source", ref)
                 )
 
     for entry_id, exercise in kb.exercises.items():
@@ -324,13 +458,11 @@ def _check_references(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
                 origin = kb.origins[f"situation:{entry_id}"]
                 hint = difflib.get_close_matches(ref, list(kb.exercises), n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                errors.append(
-                    KnowledgeError(
-                        origin.path,
-                        origin.line,
-                        f"situation '{entry_id}': related exercise '{ref}' does not exist"
-                        f"{suggestion}",
-                    )
+                message = (
+                    f"situation '{entry_id}': related exercise '{ref}' does not exist{suggestion}"
+                )
+                dangling.append(
+                    _Dangling(KnowledgeError(origin.path, origin.line, message), "exercise", ref)
                 )
     for entry_id, topic in kb.posture_topics.items():
         check_sources(f"posture:{entry_id}", topic.source)
@@ -338,6 +470,66 @@ def _check_references(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
         check_sources(f"red-flag:{entry_id}", flag.source)
     if kb.overview is not None:
         check_sources("overview:overview", kb.overview.source)
+
+
+def _explained_by(missing: _Dangling, unloaded: Sequence[_Unloaded]) -> KnowledgeError | None:
+    """The root error that explains why `missing.target` is not in the knowledge base.
+
+    Most specific first: the entry itself failed validation; else a file that did not
+    load defines that id (its whole content is dropped, valid entries too); else a file
+    could not be read at all, so the target may be in it. None: the target really is
+    missing, and the error stands on its own.
+    """
+    for file in unloaded:
+        if (missing.kind, missing.target) in file.entries:
+            return file.entries[missing.kind, missing.target]
+    for file in unloaded:
+        defines = file.overview if missing.kind == "overview" else missing.target in file.ids
+        if defines:
+            return file.first_error
+    for file in unloaded:
+        if file.opaque:
+            return file.first_error
+    return None
+
+
+def _by_position(errors: Iterable[KnowledgeError]) -> list[KnowledgeError]:
+    return sorted(errors, key=lambda e: (e.path, e.line))
+
+
+def _report(
+    unloaded: Sequence[_Unloaded],
+    others: Sequence[KnowledgeError],
+    dangling: Sequence[_Dangling],
+    *,
+    no_sources: bool,
+) -> list[KnowledgeError]:
+    """Root causes first, each carrying the errors it explains; then everything else.
+
+    `no_sources`: not one source loaded. If no unloaded file explains that (say
+    `sources.yaml` was deleted), every entry's source is unknown for the same reason;
+    the first such error stands for the rest, which it carries as consequences.
+    """
+    independent = list(others)
+    caused: dict[int, list[KnowledgeError]] = {}  # keyed by id() of the root error
+    unsourced: list[KnowledgeError] = []
+    for missing in dangling:
+        root = _explained_by(missing, unloaded)
+        if root is not None:
+            caused.setdefault(id(root), []).append(missing.error)
+        elif no_sources and missing.kind == "source":
+            unsourced.append(missing.error)
+        else:
+            independent.append(missing.error)
+    if unsourced:
+        first, *rest = _by_position(unsourced)
+        independent.append(dataclasses.replace(first, consequences=tuple(rest)))
+    roots = [
+        dataclasses.replace(error, consequences=tuple(_by_position(caused.get(id(error), []))))
+        for file in unloaded
+        for error in file.errors
+    ]
+    return _by_position(roots) + _by_position(independent)
 
 
 def _check_red_flags(kb: KnowledgeBase, errors: list[KnowledgeError]) -> None:
@@ -392,18 +584,21 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     if not files:
         raise KnowledgeBaseError([KnowledgeError(shown_dir, 0, "no .yaml files found")])
 
-    parsed = [p for p in (_parse_file(f, errors) for f in files) if p is not None]
+    results = [_parse_file(f) for f in files]
+    parsed = [r for r in results if isinstance(r, _ParsedFile)]
+    unloaded = [r for r in results if isinstance(r, _Unloaded)]
     kb = _merge(parsed, errors)
     _check_names("exercise", kb.exercises, kb, errors)
     _check_names("situation", kb.situations, kb, errors)
-    _check_references(kb, errors)
+    # Errors about something missing may be caused by a file that did not load.
+    dangling: list[_Dangling] = []
+    _check_references(kb, dangling)
     _check_red_flags(kb, errors)
     if kb.situations and kb.overview is None:
-        errors.append(
-            KnowledgeError(shown_dir, 0, "situations are defined but no 'overview:' section is")
-        )
-    if not errors:
+        message = "situations are defined but no 'overview:' section is"
+        dangling.append(_Dangling(KnowledgeError(shown_dir, 0, message), "overview", "overview"))
+    if not errors and not dangling and not unloaded:
         _check_rendering(kb, errors)
-    if errors:
-        raise KnowledgeBaseError(sorted(errors, key=lambda e: (e.path, e.line)))
+    if errors or dangling or unloaded:
+        raise KnowledgeBaseError(_report(unloaded, errors, dangling, no_sources=not kb.sources))
     return kb
