@@ -34,7 +34,14 @@ from tests.e2e.helpers import NO_PINGS, assert_no_pings, embed_of, run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-STREAK_FIELDS = ["Current streak", "Best streak", "This week", "Total back days", "Last 8 weeks"]
+STREAK_FIELDS = [
+    "Current streak",
+    "Best streak",
+    "This week",
+    "Total back days",
+    "Freezes held",
+    "Last 8 weeks",
+]
 RANK_LINE = re.compile(r"^`#\s*(\d+)` <@(\d+)> · ")
 PAGE_BUTTON = re.compile(r"^leaderboard:(\d+):(prev|next)(?::|$)")
 MIDNIGHT_MARGIN = 20.0  # seconds; longer than any one test here takes
