@@ -41,7 +41,18 @@ MEMBER_TABLES: tuple[MemberTable, ...] = (
         "member_settings",
         "user_id",
         "user_id",
-        "Your own settings: the timezone your weeks and posture nudges follow.",
+        "Your own settings: the timezone your weeks and posture nudges follow, and whether "
+        "you hide yourself from the leaderboards (leaderboard_hidden: 1 hidden, 0 shown).",
+    ),
+    # Before backday_logs: deleting a log also counts it out of its month, so deleting
+    # the month rows first makes the deleted counts match the summary.
+    MemberTable(
+        "monthly_days",
+        "user_id",
+        "guild_id, month",
+        "Your back days per server and calendar month, for the month leaderboard, with "
+        "copies of your best streak and total back days (its tie-breaks) and whether you "
+        "are hidden.",
     ),
     MemberTable(
         "backday_logs",
@@ -53,7 +64,8 @@ MEMBER_TABLES: tuple[MemberTable, ...] = (
         "member_stats",
         "user_id",
         "guild_id",
-        "Your weekly streak per server (current, best, total back days) for the leaderboard.",
+        "Your weekly streak per server (current, best, total back days) for the leaderboards, "
+        "and whether you are hidden from them.",
     ),
     MemberTable(
         "reminders",
@@ -80,8 +92,12 @@ NO_MEMBER_DATA: dict[str, str] = {
     "guild_settings": "per-server settings chosen by server admins",
     "server_nudges": "the schedule of each server's public channel nudge",
     "standing_counts": (
-        "how many members share each leaderboard standing: counts with no ids, kept by "
-        "triggers on member_stats, so deleting a member's stats updates it"
+        "how many shown members share each streak and all-time standing: counts with no "
+        "ids, kept by triggers on member_stats, so deleting a member's stats updates it"
+    ),
+    "month_counts": (
+        "how many shown members share each month-board standing: counts with no ids, kept "
+        "by triggers on monthly_days, so deleting a member's month rows updates it"
     ),
 }
 

@@ -42,3 +42,13 @@ class SettingsStore(Protocol):
         ...
 
     def set_member_timezone(self, user_id: int, timezone: str) -> None: ...
+
+    def leaderboard_hidden(self, user_id: int) -> bool:
+        """Whether the member hid themselves from every leaderboard (default: shown)."""
+        ...
+
+    def set_leaderboard_hidden(self, user_id: int, hidden: bool) -> bool:
+        """Hide or show the member on every board of every server, at once; False when
+        that was already so (nothing changed). Showing a member who never hid stores
+        nothing."""
+        ...

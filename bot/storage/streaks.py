@@ -1,10 +1,17 @@
-"""Back-day logs and the per-member streak cache: the records and the interface."""
+"""Back-day logs, the per-member streak cache and the leaderboards: records and interface."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Literal, Protocol, TypeAlias
+
+BoardKind = Literal["streak", "month", "all-time"]
+BOARD_KINDS: tuple[BoardKind, ...] = ("streak", "month", "all-time")
+"""The leaderboards: current weekly streak, back days this calendar month, total back days."""
+
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +26,54 @@ class Standing:
 class RankedStanding:
     rank: int
     standing: Standing
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One leaderboard: a server's streak or all-time board, or its board of one month."""
+
+    guild_id: int
+    kind: BoardKind
+    month: str | None = None
+    """`YYYY-MM` for the month board (a local calendar month); None for the others."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in BOARD_KINDS:
+            raise ValueError(f"not a leaderboard: {self.kind!r}")
+        if (self.kind == "month") != (self.month is not None):
+            raise ValueError("the month board, and only it, names a month")
+        if self.month is not None and not _MONTH.fullmatch(self.month):
+            raise ValueError(f"not a YYYY-MM month: {self.month!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """A member on one board: the board's own number, then the tie-breaks of every board
+    (best streak, then total back days). Rows are ordered by (score, best, total) and then
+    by user id, all descending; ties on the numbers share a rank."""
+
+    user_id: int
+    score: int
+    """Current weekly streak (streak), back days this month (month), total back days
+    (all-time, where `total` repeats it)."""
+    best: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankedRow:
+    rank: int
+    row: BoardRow
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """The member hid themselves from every leaderboard (/privacy leaderboard show:False):
+    they have no rank, and nobody else's rank counts them."""
+
+
+Placing: TypeAlias = RankedRow | Hidden | None
+"""A member's own line on a board: their rank, hidden, or None when not on the board."""
 
 
 class StreakStore(Protocol):
@@ -67,6 +122,38 @@ class StreakStore(Protocol):
         """The servers where this member has a streak row."""
         ...
 
+    # --- the leaderboards ---------------------------------------------------------------
+    # Members who hid themselves are on no board: not in its rows, not counted in anyone's
+    # rank nor in its size. Their streaks and logs are kept and recomputed as usual.
+
+    def board_rows(
+        self,
+        board: Board,
+        limit: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+    ) -> list[BoardRow]:
+        """Up to `limit` rows in rank order, starting after `after` or ending before
+        `before` (keyset paging: the cursor need not be on the board any more)."""
+        ...
+
+    def board_ranks(self, board: Board, rows: list[BoardRow]) -> list[RankedRow]:
+        """Ranks for consecutive rows of the board in rank order (as `board_rows` returns
+        them); ties on (score, best, total) share a rank, and the next rank skips (1, 1, 3)."""
+        ...
+
+    def board_placing(self, board: Board, user_id: int) -> Placing:
+        """The member's own line: their rank and row; `Hidden()` if they hid themselves
+        (whether or not they have a row); None if they are not on this board."""
+        ...
+
+    def board_size(self, board: Board) -> int:
+        """How many members the board ranks (hidden members left out)."""
+        ...
+
+    # The streak board in the shape of the first version (Standing: current, best, total).
+
     def leaderboard_rows(
         self,
         guild_id: int,
@@ -75,13 +162,18 @@ class StreakStore(Protocol):
         after: Standing | None = None,
         before: Standing | None = None,
     ) -> list[Standing]:
-        """Rows in rank order, starting after `after` or ending before `before`."""
+        """Streak-board rows in rank order, starting after `after` or ending before `before`."""
         ...
 
     def rank_rows(self, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
         """Ranks for consecutive rows in rank order; ties on all three numbers share one."""
         ...
 
-    def standing_of(self, guild_id: int, user_id: int) -> RankedStanding | None: ...
+    def standing_of(self, guild_id: int, user_id: int) -> RankedStanding | None:
+        """The member's rank on the streak board; None if they have no row or hid
+        themselves (`board_placing` tells those two apart)."""
+        ...
 
-    def member_count(self, guild_id: int) -> int: ...
+    def member_count(self, guild_id: int) -> int:
+        """How many members the streak board ranks (hidden members left out)."""
+        ...

@@ -145,3 +145,37 @@ async def test_delete_with_nothing_stored_offers_no_button(gym: Live) -> None:
     reply = await run(gym.double, "privacy", subcommand="delete", user=newcomer)
     assert reply.ephemeral
     assert not reply.components
+
+
+# --- /privacy leaderboard (v2) ---
+
+
+async def test_leaderboard_visibility_is_exported_and_deleted(gym: Live) -> None:
+    double = gym.double
+    user = await member_with_data(gym, "shy")
+    hidden = await run(double, "privacy", {"show": False}, subcommand="leaderboard", user=user)
+    assert hidden.callback.status == 200
+    assert hidden.ephemeral
+    assert_no_pings(hidden.data)
+    assert "hidden" in hidden.content
+
+    exported = await run(double, "privacy", subcommand="export", user=user)
+    (attachment,) = exported.callback.files
+    tables = json.loads(attachment["data"])["tables"]
+    assert tables["member_settings"][0]["leaderboard_hidden"] == 1
+    assert [(row["days"], row["hidden"]) for row in tables["monthly_days"]] == [(1, 1)]
+    assert [row["hidden"] for row in tables["member_stats"]] == [1]
+
+    db_path = str(gym.bot.db_path)
+    assert {"monthly_days", "member_settings"} <= set(rows_mentioning(db_path, int(user["id"])))
+    prompt = await run(double, "privacy", subcommand="delete", user=user)
+    confirm = press(gym, prompt, "confirm", user)
+    deleted = await (await double.click(prompt.created_message, confirm, user=user)).response(
+        timeout=5
+    )
+    assert deleted.type == 7
+    assert rows_mentioning(db_path, int(user["id"])) == {}
+    # Starting again, they are shown: the choice went with everything else.
+    await run(double, "backday", subcommand="log", user=user)
+    board = await run(double, "leaderboard", {"board": "month"}, user=user)
+    assert "You: `#" in board.embeds[0]["description"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from PIL import Image
 
+from bot.features.streaks.card import CARD_SIZE, CARD_WEEKS, EMPTY, FILLED, cell_centre
 from discord_double import (
     EPHEMERAL,
     MANAGE_GUILD,
@@ -539,12 +542,12 @@ async def test_leaderboard_ranks_pages_and_survives_a_restart(
     with pytest.raises(PermissionError, match="disabled"):
         await double.click(message, buttons["next"]["custom_id"], user=viewer)
 
-    # Someone else pages back: the same board, their own line at the bottom.
+    # Someone else pages back: the same board, and still the caller's own line (v2).
     outsider = double.make_user("lurker")
     back = await click(double, message, "prev", user=outsider)
     assert back.type == 7
     assert board_rows(back.data["embeds"][0]) == rows
-    assert "You haven't logged a back day yet" in back.data["embeds"][0]["description"]
+    assert "You: `#4`" in back.data["embeds"][0]["description"]
 
     before = fields_of(await streak(double, keen[0]))
 
@@ -558,7 +561,7 @@ async def test_leaderboard_ranks_pages_and_survives_a_restart(
     again = await click(double, message, "prev", user=keen[1])
     assert again.type == 7
     assert board_rows(again.data["embeds"][0]) == rows
-    assert "You: `#1`" in again.data["embeds"][0]["description"]
+    assert "You: `#4`" in again.data["embeds"][0]["description"]  # the caller's, not keen[1]'s
 
     assert fields_of(await streak(double, keen[0])) == before
     refused = await log(double, keen[0])
@@ -570,3 +573,289 @@ async def test_leaderboard_ranks_pages_and_survives_a_restart(
         assert_no_pings(body)
     assert not double.violations, "\n".join(map(str, double.violations))
     assert "Ignoring exception" not in bot.all_output()
+
+
+# --- /streak's card ---
+
+
+def card_of(reply: InteractionReply) -> tuple[Json, Image.Image]:
+    """The one file the reply sent, as the bot described it, and decoded."""
+    (sent,) = reply.callback.files
+    assert sent["filename"] == "streak.png"
+    (described,) = reply.data["attachments"]
+    assert described["filename"] == "streak.png"
+    image = Image.open(io.BytesIO(sent["data"]))
+    assert image.format == "PNG"
+    assert image.size == CARD_SIZE
+    return described, image.convert("RGBA").convert("RGB")
+
+
+async def test_streak_shows_its_card_as_the_embed_image(gym: Live) -> None:
+    double = gym.double
+    nia = double.make_user("nia")
+    await log(double, nia, {"when": "yesterday"})
+    await log(double, nia)
+    reply = await streak(double, nia)
+    assert_public(reply)
+    assert reply.latency < double.ack_deadline
+    embed = embed_of(reply)
+    assert embed["image"]["url"] == "attachment://streak.png"
+    described, image = card_of(reply)
+
+    # The text still holds every number, and the alt text states them too.
+    current, this_week, best = both_days()
+    fields = fields_of(reply)
+    assert fields["Current streak"] == weeks(current)
+    assert fields["Best streak"] == weeks(best)
+    assert fields["This week"] == f"{this_week}/1 back days"
+    assert fields["Total back days"] == "2"
+    assert fields["Freezes held"] == "0 of 2 🧊"
+    alt = described["description"]
+    assert alt.startswith(
+        f"Back-day streak card for Nia. Current streak {weeks(current)}, best streak "
+        f"{weeks(best)}, 0 of 2 freezes held, this week {this_week} of 1 back days."
+    )
+    assert "2 back days logged" in alt
+    assert 1 <= len(alt) <= 1024
+
+    # Today's cell (this week is the last column) is filled; two days ago is not.
+    last = CARD_WEEKS - 1
+    assert image.getpixel(cell_centre(last, today().weekday())) == FILLED
+    two_ago = today() - dt.timedelta(days=2)
+    column = last - (0 if two_ago.weekday() < today().weekday() else 1)
+    assert image.getpixel(cell_centre(column, two_ago.weekday())) == EMPTY
+
+    # The message Discord keeps shows the attachment.
+    stored = reply.created_message
+    assert [a["filename"] for a in stored["attachments"]] == ["streak.png"]
+    assert stored["embeds"][0]["image"]["url"] == "attachment://streak.png"
+
+
+async def test_streak_card_of_another_member_names_them_and_is_the_same_twice(
+    gym: Live,
+) -> None:
+    double = gym.double
+    oli, pam = double.make_user("oli"), double.make_user("pam")
+    await log(double, pam)
+    first = await streak(double, oli, member=pam)
+    assert_public(first)
+    described, _ = card_of(first)
+    assert described["description"].startswith("Back-day streak card for Pam.")
+    again = await streak(double, pam)
+    assert card_of(again)[0]["description"] == described["description"]
+    assert again.callback.files[0]["data"] == first.callback.files[0]["data"]
+    # A new log changes the card.
+    await log(double, pam, {"when": "yesterday"})
+    after = await streak(double, pam)
+    assert after.callback.files[0]["data"] != first.callback.files[0]["data"]
+    assert fields_of(after)["Total back days"] == "2"
+    assert not double.violations, "\n".join(map(str, double.violations))
+
+
+# --- /leaderboard board:month|all-time, hidden members and checked buttons (v2) ---
+# Each test here gets its own double and bot. Three "keen" members log yesterday and
+# today, nine "steady" ones today: on every board the keen share rank 1 and the steady
+# rank 4 (more back days in all, or this month, or a longer best: never fewer).
+
+
+BOARD_TITLES = {
+    "streak": "Back-day leaderboard",
+    "month": f"Back-day leaderboard · {today():%B %Y}",
+    "all-time": "Back-day leaderboard · all time",
+}
+
+
+async def seed_keen_and_steady(double: DiscordDouble) -> tuple[list[Json], list[Json]]:
+    keen = [double.make_user(f"keen{n}") for n in range(3)]
+    steady = [double.make_user(f"steady{n}") for n in range(9)]
+    await asyncio.gather(*(log(double, u, {"when": "yesterday"}) for u in keen))
+    for reply in await asyncio.gather(*(log(double, u) for u in keen + steady)):
+        assert_public(reply)
+    return keen, steady
+
+
+async def board(double: DiscordDouble, user: Json, kind: str) -> InteractionReply:
+    reply = await run(double, "leaderboard", {"board": kind}, user=user)
+    assert_public(reply)
+    assert embed_of(reply)["title"] == BOARD_TITLES[kind]
+    return reply
+
+
+def description(message: Json) -> str:
+    text: str = message["embeds"][0]["description"]
+    return text
+
+
+async def test_leaderboard_board_option_is_the_contracts(gym: Live) -> None:
+    option = option_schema(gym.double, "leaderboard", None, "board")
+    assert option["type"] == 3
+    assert not option.get("required")
+    assert [c["value"] for c in option["choices"]] == ["streak", "month", "all-time"]
+
+
+async def test_month_and_all_time_boards_page_keep_the_callers_line_and_survive_a_restart(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    bot = await bot_process()
+    keen, steady = await seed_keen_and_steady(double)
+    keen_ids = {u["id"] for u in keen}
+    everyone = keen_ids | {u["id"] for u in steady}
+    viewer = steady[0]
+    messages: dict[str, Json] = {}
+    first_pages: dict[str, list[tuple[int, str]]] = {}
+    for kind in ("month", "all-time"):
+        first = await board(double, viewer, kind)
+        rows = board_rows(embed_of(first))
+        assert [rank for rank, _ in rows] == [1, 1, 1] + [4] * 7, kind
+        assert {uid for _, uid in rows[:3]} == keen_ids
+        assert "You: `#4`" in description(first.message)
+        assert footer(first.message).startswith("Page 1/2")
+        buttons = page_buttons(first.message)
+        assert buttons["prev"].get("disabled") is True
+        for button in buttons.values():
+            assert f":{kind}:" in button["custom_id"]
+            assert button["custom_id"].split(":")[8] == viewer["id"]  # the caller
+            assert len(button["custom_id"]) <= 100
+        messages[kind], first_pages[kind] = first.created_message, rows
+
+        second = await click(double, messages[kind], "next", user=viewer)
+        assert second.type == 7
+        assert second.data["allowed_mentions"] == NO_PINGS
+        rows2 = board_rows(second.data["embeds"][0])
+        assert [rank for rank, _ in rows2] == [4, 4]
+        assert {uid for _, uid in rows + rows2} == everyone
+        assert footer(second.data).startswith("Page 2/2")
+
+        # Another member pages back: the board they see is the caller's, "You" line too.
+        back = await click(double, messages[kind], "prev", user=keen[1])
+        assert back.type == 7
+        assert not back.ephemeral
+        assert board_rows(back.data["embeds"][0]) == rows
+        assert "You: `#4`" in description(back.data)
+        assert "You: `#1`" not in description(back.data)
+
+    # A restart with the same database: both messages' buttons still work.
+    assert await bot.restart() == 0, bot.log_tail()
+    for kind, message in messages.items():
+        after = await click(double, message, "next", user=keen[2])
+        assert after.callback.status == 200, after.callback.response
+        assert after.type == 7
+        assert [rank for rank, _ in board_rows(after.data["embeds"][0])] == [4, 4]
+        assert "You: `#4`" in description(after.data)
+        again = await click(double, message, "prev", user=viewer)
+        assert board_rows(again.data["embeds"][0]) == first_pages[kind]
+
+    assert not double.violations, "\n".join(map(str, double.violations))
+    assert "Ignoring exception" not in bot.all_output()
+
+
+async def test_a_hidden_member_is_on_no_board_and_streak_still_works(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    bot = await bot_process()
+    keen, steady = await seed_keen_and_steady(double)
+    hider = keen[0]
+    hidden = await run(double, "privacy", {"show": False}, subcommand="leaderboard", user=hider)
+    assert_ephemeral(hidden)
+    assert "hidden from the leaderboards of every server" in hidden.content
+
+    everyone_else = {u["id"] for u in keen[1:] + steady}
+    for kind in ("streak", "month", "all-time"):
+        mine = await board(double, hider, kind)
+        rows = board_rows(embed_of(mine))
+        assert hider["id"] not in {uid for _, uid in rows}, kind
+        assert [rank for rank, _ in rows] == [1, 1] + [3] * 8, kind
+        assert "You: hidden from every leaderboard" in description(mine.message)
+        assert footer(mine.message).startswith("Page 1/2")
+        rest = await click(double, mine.created_message, "next", user=hider)
+        assert board_rows(rest.data["embeds"][0]) == [
+            (3, rest_id)
+            for rest_id in [uid for uid in everyone_else if uid not in {u for _, u in rows}]
+        ]  # 11 members shown, not 12
+        theirs = await board(double, steady[0], kind)
+        assert board_rows(embed_of(theirs)) == rows  # the same board for everyone
+        assert "You: `#3`" in description(theirs.message)
+
+    # /streak still works for them, for themselves and for others.
+    own = await streak(double, hider)
+    assert_public(own)
+    assert fields_of(own)["Total back days"] == "2"
+    assert fields_of(await streak(double, steady[0], member=hider))["Total back days"] == "2"
+
+    shown = await run(double, "privacy", {"show": True}, subcommand="leaderboard", user=hider)
+    assert_ephemeral(shown)
+    assert "on the leaderboards of every server again" in shown.content
+    back = await board(double, hider, "all-time")
+    assert hider["id"] in {uid for _, uid in board_rows(embed_of(back))}
+    assert "You: `#1`" in description(back.message)
+    assert not double.violations, "\n".join(map(str, double.violations))
+    assert "Ignoring exception" not in bot.all_output()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda parts: [*parts[:8], "9" * 30],  # a caller id past SQLite's 64-bit integers
+        lambda parts: [*parts[:4], "9" * 30, *parts[5:]],  # a score past them
+        lambda parts: [*parts[:3], "weekly", *parts[4:]],  # no such board
+    ],
+    ids=["caller", "score", "board"],
+)
+async def test_a_forged_page_button_gets_a_clear_ephemeral_answer(
+    double: DiscordDouble, bot_process: LaunchBot, damage: Any
+) -> None:
+    bot = await bot_process()
+    await seed_keen_and_steady(double)
+    viewer = double.make_user("viewer")
+    first = await board(double, viewer, "streak")
+    message = first.created_message
+    # The stored message now carries a damaged button, as a modified client could send.
+    button = double.message(message)["components"][0]["components"][1]
+    forged = ":".join(damage(button["custom_id"].split(":")))
+    assert forged != button["custom_id"] and len(forged) <= 100
+    button["custom_id"] = forged
+    before = description(double.message(message))
+
+    pressed = await (await double.click(message, forged, user=viewer)).response(timeout=5)
+    assert_ephemeral(pressed)
+    assert pressed.type == 4
+    assert "out of date or damaged" in pressed.content
+    assert "/leaderboard" in pressed.content
+    assert description(double.message(message)) == before  # the board is left as it was
+    assert "Traceback" not in bot.all_output()
+    assert "Ignoring exception" not in bot.all_output()
+
+
+async def test_an_unknown_board_from_a_modified_client_is_refused_clearly(gym: Live) -> None:
+    double = gym.double
+    option = option_schema(double, "leaderboard", None, "board")
+    choices = option.pop("choices")  # a client that ignores the offered choices
+    try:
+        reply = await run(double, "leaderboard", {"board": "weekly"}, user=double.make_user("x"))
+    finally:
+        option["choices"] = choices
+    assert_ephemeral(reply)
+    assert "“weekly” is not a leaderboard" in reply.content
+    assert "streak, month, all-time" in reply.content
+
+
+async def test_a_first_version_page_button_still_pages(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    """Messages sent before v2 carry `leaderboard:<page>:<side>:<current>:<best>:<total>:
+    <user>`: the streak board, with the presser's own line as it was then."""
+    await bot_process()
+    keen, steady = await seed_keen_and_steady(double)
+    first = await board(double, steady[0], "streak")
+    message = first.created_message
+    button = double.message(message)["components"][0]["components"][1]
+    page, side, _board, score, best, total, user, _caller = button["custom_id"].split(":")[1:]
+    button["custom_id"] = f"leaderboard:{page}:{side}:{score}:{best}:{total}:{user}"
+    pressed = await (await double.click(message, button["custom_id"], user=keen[0])).response(
+        timeout=5
+    )
+    assert pressed.type == 7
+    assert [rank for rank, _ in board_rows(pressed.data["embeds"][0])] == [4, 4]
+    assert "You: `#1`" in description(pressed.data)  # the presser's, as in the first version
+    new_ids = [b["custom_id"] for b in pressed.data["components"][0]["components"]]
+    assert all(cid.split(":")[8] == keen[0]["id"] for cid in new_ids)

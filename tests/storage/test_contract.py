@@ -26,7 +26,7 @@ from bot.storage import Storage, Transaction
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.privacy import MEMBER_TABLES
 from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET, GuildSettings
-from bot.storage.streaks import RankedStanding, Standing
+from bot.storage.streaks import Board, BoardRow, Hidden, RankedRow, RankedStanding, Standing
 
 BackendFactory = Callable[[Path], Awaitable[Storage]]
 
@@ -687,6 +687,349 @@ async def test_expire_streaks_with_nothing_stored_is_zero(storage: Storage) -> N
     assert await storage.read(lambda tx: tx.streaks.expire_streaks(NOW)) == 0
 
 
+# --- streaks: the three boards and hiding from them ------------------------------------
+
+MARCH = "2024-03"  # day(0) is Monday 4 March 2024
+STREAK = Board(GUILD, "streak")
+MONTH_BOARD = Board(GUILD, "month", MARCH)
+ALL_TIME = Board(GUILD, "all-time")
+A, B, C, D, E, F = 31, 32, 33, 34, 35, 36
+# user: (current, best, total, days logged: offsets from day(0); day(-4) is 29 February)
+MEMBERS = {
+    A: (3, 3, 10, [0, 1, 2, 3]),
+    B: (3, 3, 10, [0, 1, 2, 3]),  # tied with A on every board: the higher id comes first
+    C: (2, 5, 8, [5]),
+    D: (1, 2, 9, [0, 7, 14]),
+    E: (0, 2, 2, [1, 8, 15]),  # as many March days as D: D's better total breaks the tie
+    F: (0, 1, 1, [-4]),  # February only: on no March board
+}
+# The boards as (rank, user): ties on the board's numbers share a rank, the next skips.
+STREAK_RANKS = [(1, B), (1, A), (3, C), (4, D), (5, E), (6, F)]
+ALL_TIME_RANKS = [(1, B), (1, A), (3, D), (4, C), (5, E), (6, F)]
+MONTH_RANKS = [(1, B), (1, A), (3, D), (4, E), (5, C)]
+
+
+def seed_members(tx: Transaction, guild_id: int = GUILD) -> None:
+    for user_id, (current, best, total, offsets) in MEMBERS.items():
+        for offset in offsets:
+            tx.streaks.insert_log(guild_id, user_id, day(offset), None, NOW)
+        tx.streaks.save_stats(
+            guild_id, user_id, current=current, best=best, total=total, expires_at=None
+        )
+
+
+def whole(tx: Transaction, board: Board) -> list[tuple[int, int]]:
+    """The whole board as (rank, user)."""
+    ranked = tx.streaks.board_ranks(board, tx.streaks.board_rows(board, 100))
+    return [(r.rank, r.row.user_id) for r in ranked]
+
+
+async def test_each_board_has_its_own_order_and_ties_share_a_rank(storage: Storage) -> None:
+    await storage.write(seed_members)
+    boards = await storage.read(
+        lambda tx: (whole(tx, STREAK), whole(tx, ALL_TIME), whole(tx, MONTH_BOARD))
+    )
+    assert boards == (STREAK_RANKS, ALL_TIME_RANKS, MONTH_RANKS)
+    rows = await storage.read(
+        lambda tx: (
+            tx.streaks.board_rows(STREAK, 1),
+            tx.streaks.board_rows(ALL_TIME, 1),
+            tx.streaks.board_rows(MONTH_BOARD, 4),
+        )
+    )
+    # The score is the board's own number; best and total are every board's tie-breaks.
+    assert rows == (
+        [BoardRow(B, 3, 3, 10)],
+        [BoardRow(B, 10, 3, 10)],
+        [BoardRow(B, 4, 3, 10), BoardRow(A, 4, 3, 10), BoardRow(D, 3, 2, 9), BoardRow(E, 3, 2, 2)],
+    )
+    sizes = await storage.read(
+        lambda tx: [tx.streaks.board_size(b) for b in (STREAK, ALL_TIME, MONTH_BOARD)]
+    )
+    assert sizes == [6, 6, 5]
+
+
+@pytest.mark.parametrize("board", [STREAK, ALL_TIME, MONTH_BOARD], ids=lambda b: b.kind)
+async def test_every_board_pages_both_ways_with_board_wide_ranks(
+    storage: Storage, board: Board
+) -> None:
+    await storage.write(seed_members)
+    full = await storage.read(lambda tx: tx.streaks.board_rows(board, 100))
+    expected = await storage.read(lambda tx: whole(tx, board))
+    forward: list[tuple[int, int]] = []
+    cursor: BoardRow | None = None
+    while True:
+
+        def page(tx: Transaction, after: BoardRow | None = cursor) -> list[RankedRow]:
+            return tx.streaks.board_ranks(board, tx.streaks.board_rows(board, 2, after=after))
+
+        ranked = await storage.read(page)
+        if not ranked:
+            break
+        forward += [(r.rank, r.row.user_id) for r in ranked]
+        cursor = ranked[-1].row
+    assert forward == expected
+    backward = await storage.read(lambda tx: tx.streaks.board_rows(board, 2, before=full[-1]))
+    assert backward == full[-3:-1]
+    assert await storage.read(lambda tx: tx.streaks.board_rows(board, 2, before=full[0])) == []
+    assert await storage.read(lambda tx: tx.streaks.board_ranks(board, [])) == []
+
+
+async def test_board_placing_is_the_members_rank_or_none(storage: Storage) -> None:
+    await storage.write(seed_members)
+    placings = await storage.read(
+        lambda tx: (
+            tx.streaks.board_placing(STREAK, C),
+            tx.streaks.board_placing(ALL_TIME, C),
+            tx.streaks.board_placing(MONTH_BOARD, C),
+            tx.streaks.board_placing(MONTH_BOARD, F),  # logged in February only
+            tx.streaks.board_placing(Board(GUILD, "month", "2024-02"), F),
+            tx.streaks.board_placing(STREAK, DAVE),  # never logged
+            tx.streaks.board_placing(Board(OTHER_GUILD, "all-time"), A),
+        )
+    )
+    assert placings == (
+        RankedRow(3, BoardRow(C, 2, 5, 8)),
+        RankedRow(4, BoardRow(C, 8, 5, 8)),
+        RankedRow(5, BoardRow(C, 1, 5, 8)),
+        None,
+        RankedRow(1, BoardRow(F, 1, 1, 1)),
+        None,
+        None,
+    )
+
+
+async def test_month_board_counts_each_log_in_its_own_month_and_server(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        for offset in (-5, -4, 0, 1, 28):  # 28, 29 February; 4, 5 March; 1 April
+            tx.streaks.insert_log(GUILD, ALICE, day(offset), None, NOW)
+        tx.streaks.insert_log(OTHER_GUILD, ALICE, day(0), None, NOW)
+        tx.streaks.insert_log(GUILD, BOB, day(0), None, NOW)
+
+    await storage.write(seed)
+
+    def months(tx: Transaction) -> list[list[tuple[int, int]]]:
+        boards = [Board(GUILD, "month", m) for m in ("2024-02", MARCH, "2024-04", "2024-05")]
+        boards.append(Board(OTHER_GUILD, "month", MARCH))
+        return [[(r.user_id, r.score) for r in tx.streaks.board_rows(b, 10)] for b in boards]
+
+    assert await storage.read(months) == [
+        [(ALICE, 2)],
+        [(ALICE, 2), (BOB, 1)],
+        [(ALICE, 1)],
+        [],
+        [(ALICE, 1)],
+    ]
+    # An undone log leaves its month; the month's last one takes the member off it.
+    assert await storage.write(
+        lambda tx: tx.streaks.delete_latest_log(GUILD, ALICE, day(0))
+    ) == day(28)
+    assert await storage.write(
+        lambda tx: tx.streaks.delete_latest_log(GUILD, ALICE, day(0))
+    ) == day(1)
+    after = await storage.read(months)
+    assert after[1] == [(BOB, 1), (ALICE, 1)]  # tied: the higher id first
+    assert after[2] == []
+    sizes = await storage.read(
+        lambda tx: [tx.streaks.board_size(Board(GUILD, "month", m)) for m in ("2024-04", MARCH)]
+    )
+    assert sizes == [0, 2]
+
+
+async def test_month_board_tie_breaks_follow_the_saved_streak(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        for user_id in (ALICE, BOB):
+            tx.streaks.insert_log(GUILD, user_id, day(0), None, NOW)
+            tx.streaks.save_stats(GUILD, user_id, current=1, best=1, total=1, expires_at=None)
+
+    await storage.write(seed)
+    assert await storage.read(lambda tx: whole(tx, MONTH_BOARD)) == [(1, BOB), (1, ALICE)]
+    # Alice's best rises (a lower target, say): she now wins the tie on the month board.
+    await storage.write(
+        lambda tx: tx.streaks.save_stats(GUILD, ALICE, current=1, best=3, total=1, expires_at=None)
+    )
+    assert await storage.read(lambda tx: whole(tx, MONTH_BOARD)) == [(1, ALICE), (2, BOB)]
+    assert await storage.read(lambda tx: tx.streaks.board_rows(MONTH_BOARD, 1)) == [
+        BoardRow(ALICE, 1, 3, 1)
+    ]
+
+
+async def test_a_hidden_member_is_on_no_board_of_any_server(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        seed_members(tx)
+        seed_members(tx, OTHER_GUILD)
+
+    await storage.write(seed)
+    assert await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(A, True)) is True
+    assert await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(A, True)) is False
+
+    def without_a(ranks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [(rank - 1 if rank > 1 else rank, user) for rank, user in ranks if user != A]
+
+    for guild_id in (GUILD, OTHER_GUILD):
+        boards = [Board(guild_id, "streak"), Board(guild_id, "all-time")]
+        boards.append(Board(guild_id, "month", MARCH))
+        found = await storage.read(
+            lambda tx, boards=boards: [
+                (whole(tx, b), tx.streaks.board_size(b), tx.streaks.board_placing(b, A))
+                for b in boards
+            ]
+        )
+        assert found == [
+            (without_a(STREAK_RANKS), 5, Hidden()),
+            (without_a(ALL_TIME_RANKS), 5, Hidden()),
+            (without_a(MONTH_RANKS), 4, Hidden()),
+        ]
+    # Their streak is kept as it was; the first version's lookups leave them out too.
+    kept = await storage.read(
+        lambda tx: (
+            tx.settings.leaderboard_hidden(A),
+            tx.settings.leaderboard_hidden(B),
+            tx.streaks.stored_best(GUILD, A),
+            tx.streaks.logged_days(GUILD, A),
+            tx.streaks.standing_of(GUILD, A),
+            tx.streaks.member_count(GUILD),
+            [s.user_id for s in tx.streaks.leaderboard_rows(GUILD, 10)],
+            sorted(tx.streaks.guild_members(GUILD)),
+        )
+    )
+    assert kept == (
+        True,
+        False,
+        3,
+        [day(0), day(1), day(2), day(3)],
+        None,
+        5,
+        [B, C, D, E, F],
+        [A, B, C, D, E, F],
+    )
+
+
+async def test_a_hidden_member_is_told_so_even_where_they_have_no_row(storage: Storage) -> None:
+    await storage.write(seed_members)
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(F, True))
+    found = await storage.read(
+        lambda tx: (
+            tx.streaks.board_placing(MONTH_BOARD, F),  # F logged in February only
+            tx.streaks.board_placing(Board(THIRD_GUILD, "streak"), F),
+        )
+    )
+    assert found == (Hidden(), Hidden())
+
+
+async def test_showing_again_restores_every_board(storage: Storage) -> None:
+    await storage.write(seed_members)
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(B, True))
+    # While hidden, their stats and logs keep changing as usual.
+    await storage.write(
+        lambda tx: (
+            tx.streaks.insert_log(GUILD, B, day(4), None, NOW),
+            tx.streaks.save_stats(GUILD, B, current=3, best=3, total=11, expires_at=None),
+        )
+    )
+    assert await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(B, False)) is True
+    assert await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(B, False)) is False
+    boards = await storage.read(
+        lambda tx: (whole(tx, STREAK), whole(tx, ALL_TIME), whole(tx, MONTH_BOARD))
+    )
+    assert boards == (
+        [(1, B), (2, A), (3, C), (4, D), (5, E), (6, F)],
+        [(1, B), (2, A), (3, D), (4, C), (5, E), (6, F)],
+        [(1, B), (2, A), (3, D), (4, E), (5, C)],
+    )
+    placing = await storage.read(lambda tx: tx.streaks.board_placing(MONTH_BOARD, B))
+    assert placing == RankedRow(1, BoardRow(B, 5, 3, 11))
+    # Hiding and showing again leaves nothing stored about the choice.
+    assert (
+        await storage.read(lambda tx: tx.privacy.summarize_member(B).counts["member_settings"]) == 0
+    )
+
+
+async def test_a_hidden_member_who_logs_in_another_server_starts_there_hidden(
+    storage: Storage,
+) -> None:
+    await storage.write(seed_members)
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(ALICE, True))
+
+    def first_log_elsewhere(tx: Transaction) -> None:
+        tx.streaks.insert_log(OTHER_GUILD, ALICE, day(0), None, NOW)
+        tx.streaks.save_stats(OTHER_GUILD, ALICE, current=9, best=9, total=9, expires_at=None)
+
+    await storage.write(first_log_elsewhere)
+    boards = [Board(OTHER_GUILD, "streak"), Board(OTHER_GUILD, "month", MARCH)]
+    found = await storage.read(
+        lambda tx: [
+            (
+                tx.streaks.board_rows(b, 10),
+                tx.streaks.board_size(b),
+                tx.streaks.board_placing(b, ALICE),
+            )
+            for b in boards
+        ]
+    )
+    assert found == [([], 0, Hidden()), ([], 0, Hidden())]
+
+
+async def test_hiding_keeps_the_members_timezone(storage: Storage) -> None:
+    await storage.write(lambda tx: tx.settings.set_member_timezone(ALICE, "Asia/Tokyo"))
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(ALICE, True))
+    assert await storage.read(
+        lambda tx: (tx.settings.member_timezone(ALICE), tx.settings.leaderboard_hidden(ALICE))
+    ) == ("Asia/Tokyo", True)
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(ALICE, False))
+    assert await storage.read(
+        lambda tx: (tx.settings.member_timezone(ALICE), tx.settings.leaderboard_hidden(ALICE))
+    ) == ("Asia/Tokyo", False)
+    await storage.write(lambda tx: tx.settings.set_member_timezone(BOB, "Europe/Paris"))
+    assert await storage.read(lambda tx: tx.settings.leaderboard_hidden(BOB)) is False
+
+
+async def test_export_and_delete_cover_the_choice_and_the_month_rows(storage: Storage) -> None:
+    await storage.write(seed_members)
+    await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(D, True))
+    exported = await storage.read(lambda tx: tx.privacy.export_member(D))
+    assert [row["leaderboard_hidden"] for row in exported["member_settings"]] == [1]
+    assert [(row["month"], row["days"], row["hidden"]) for row in exported["monthly_days"]] == [
+        (MARCH, 3, 1)
+    ]
+    assert [row["hidden"] for row in exported["member_stats"]] == [1]
+    deleted = await storage.write(lambda tx: tx.privacy.delete_member(D))
+    assert (deleted["member_settings"], deleted["monthly_days"]) == (1, 1)
+    after = await storage.read(
+        lambda tx: (
+            tx.privacy.summarize_member(D).total,
+            tx.settings.leaderboard_hidden(D),
+            whole(tx, MONTH_BOARD),
+            tx.streaks.board_size(MONTH_BOARD),
+        )
+    )
+    assert after == (0, False, [(1, B), (1, A), (3, E), (4, C)], 4)
+    # Deleting a shown member takes them off every board and out of every rank.
+    await storage.write(lambda tx: tx.privacy.delete_member(B))
+    boards = await storage.read(
+        lambda tx: (whole(tx, STREAK), whole(tx, ALL_TIME), whole(tx, MONTH_BOARD))
+    )
+    assert boards == (
+        [(1, A), (2, C), (3, E), (4, F)],
+        [(1, A), (2, C), (3, E), (4, F)],
+        [(1, A), (2, E), (3, C)],
+    )
+
+
+def test_a_board_names_its_month_exactly_when_it_is_the_month_board() -> None:
+    assert Board(GUILD, "month", "2024-12").month == "2024-12"
+    for kind, month in (
+        ("month", None),
+        ("streak", MARCH),
+        ("all-time", MARCH),
+        ("month", "2024-13"),
+        ("month", "2024-3"),
+        ("weekly", None),
+    ):
+        with pytest.raises(ValueError, match=r"leaderboard|month"):
+            Board(GUILD, kind, month)  # type: ignore[arg-type]
+
+
 # --- posture: reminders -------------------------------------------------------------
 
 
@@ -932,6 +1275,7 @@ async def test_defer_server_nudge_moves_due_later_but_never_earlier(storage: Sto
 
 ALICE_COUNTS = {
     "member_settings": 1,
+    "monthly_days": 3,  # March 2024 in each of three servers, kept from the logs
     "backday_logs": 4,
     "member_stats": 2,
     "reminders": 1,
@@ -996,6 +1340,7 @@ async def test_summarize_member_counts_rows_per_table_and_servers(storage: Stora
     assert alice.total == sum(ALICE_COUNTS.values())
     assert bob.counts == {
         "member_settings": 1,
+        "monthly_days": 1,
         "backday_logs": 1,
         "member_stats": 1,
         "reminders": 1,

@@ -1,1 +1,2 @@
-"""/privacy: export and delete everything stored about a member."""
+"""/privacy: export and delete everything stored about a member, and hide them from the
+leaderboards."""

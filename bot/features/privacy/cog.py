@@ -1,4 +1,4 @@
-"""/privacy export and /privacy delete: thin adapters over `bot.features.privacy.service`.
+"""/privacy export, delete and leaderboard: thin adapters over `bot.features.privacy.service`.
 
 The delete confirmation buttons are DynamicItems whose custom id carries the member's
 id and the choice (`privacy:delete:<user_id>:<confirm|cancel>`): they hold no state in
@@ -15,14 +15,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserFacingError
 from bot.features.privacy import service as privacy_service
 from bot.features.privacy.replies import (
     delete_prompt,
     export_filename,
     export_reply,
+    visibility_reply,
 )
 from bot.features.privacy.views import PrivacyDeleteButton, confirm_view
-from bot.runtime.replies import reply_kwargs
+from bot.runtime.replies import reply_kwargs, send_reply
 
 if TYPE_CHECKING:
     from bot.app import Backbone
@@ -65,6 +67,20 @@ class PrivacyCog(commands.Cog):
         if stored.total:
             kwargs["view"] = confirm_view(user_id)
         await interaction.response.send_message(**kwargs)
+
+    @privacy.command(
+        name="leaderboard", description="Hide or show yourself on every server's leaderboards."
+    )
+    @app_commands.describe(
+        show="False: hidden from every leaderboard (your streaks still count); True: shown"
+    )
+    async def leaderboard(self, interaction: discord.Interaction[Backbone], show: bool) -> None:
+        if not isinstance(show, bool):  # a modified client can send anything
+            raise UserFacingError("`show` takes True or False.")
+        changed = await privacy_service.show_on_leaderboards(
+            self.bot.storage, interaction.user.id, show
+        )
+        await send_reply(interaction, visibility_reply(show, changed))
 
 
 async def setup(bot: Backbone) -> None:

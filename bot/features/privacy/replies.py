@@ -28,7 +28,7 @@ def describe(summary: MemberSummary) -> list[str]:
     if streak_data:
         parts.append(f"{' and '.join(streak_data)} in {plural(summary.servers, 'server')}")
     if counts["member_settings"]:
-        parts.append("your timezone setting")
+        parts.append("your own settings (timezone, leaderboard visibility)")
     if counts["reminders"]:
         parts.append("your daily posture reminder")
     if counts["nudge_deliveries"]:
@@ -84,3 +84,26 @@ def deleted_reply(deleted: MemberSummary) -> Reply:
         ),
         ephemeral=True,
     )
+
+
+def visibility_reply(show: bool, changed: bool) -> Reply:
+    """What /privacy leaderboard says: the member's choice now, and what it does."""
+    if show:
+        text = (
+            "👀 You're on the leaderboards of every server again."
+            if changed
+            else "You're already on the leaderboards: nothing changed."
+        )
+        text += " `/privacy leaderboard show:False` hides you from all of them."
+    else:
+        text = (
+            "🙈 You're now hidden from the leaderboards of every server: left off every board "
+            "and out of everyone's ranks."
+            if changed
+            else "You're already hidden from every leaderboard: nothing changed."
+        )
+        text += (
+            " Your back days and streaks still count, and `/streak` still shows them. "
+            "`/privacy leaderboard show:True` puts you back."
+        )
+    return Reply(content=text, ephemeral=True)

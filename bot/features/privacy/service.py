@@ -1,4 +1,4 @@
-"""/privacy export and /privacy delete, as plain values: no Discord here, no SQL."""
+"""/privacy export, delete and leaderboard visibility, as plain values: no Discord, no SQL."""
 
 from __future__ import annotations
 
@@ -75,3 +75,12 @@ async def delete_everything(storage: Storage, user_id: int) -> MemberSummary:
     deleted = await storage.write(work)
     log.info("A member deleted their stored data: %s", deleted.counts)
     return deleted
+
+
+async def show_on_leaderboards(storage: Storage, user_id: int, show: bool) -> bool:
+    """Show or hide the member on every board of every server; False if it already was so.
+
+    Hiding takes them off every board's rows, ranks and counts at once; their logs and
+    streaks are kept and recomputed as before, so /streak still works for them.
+    """
+    return await storage.write(lambda tx: tx.settings.set_leaderboard_hidden(user_id, not show))

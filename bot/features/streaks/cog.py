@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.features.streaks.card import CARD_WEEKS, CardCache
 from bot.features.streaks.replies import (
     already_logged_reply,
     logged_reply,
@@ -30,6 +31,7 @@ class StreaksCog(commands.Cog):
 
     def __init__(self, bot: Backbone) -> None:
         self.bot = bot
+        self.cards = CardCache()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(LeaderboardButton)
@@ -72,17 +74,36 @@ class StreaksCog(commands.Cog):
         self, interaction: discord.Interaction[Backbone], member: discord.Member | None = None
     ) -> None:
         target = member or interaction.user
-        stats = await self.bot.streaks.stats(guild_id_of(interaction), target.id)
-        if stats is None:
+        guild_id = guild_id_of(interaction)
+        found = await self.bot.streaks.stats_with_days(guild_id, target.id, CARD_WEEKS)
+        if found is None:
             reply = never_logged_reply(target.display_name, target.id == interaction.user.id)
         else:
-            reply = streak_reply(target.display_name, stats)
+            stats, days = found
+            # The card is drawn off the event loop; without it the text still says it all.
+            card = await self.cards.attachment(
+                (guild_id, target.id), target.display_name, stats, days
+            )
+            reply = streak_reply(target.display_name, stats, card)
         await send_reply(interaction, reply)
 
-    @app_commands.command(name="leaderboard", description="This server's weekly back-day streaks.")
+    @app_commands.command(
+        name="leaderboard", description="This server's back-day leaderboards, with your rank."
+    )
     @app_commands.guild_only()
-    async def leaderboard(self, interaction: discord.Interaction[Backbone]) -> None:
-        embed, view = await leaderboard_message(self.bot, interaction, page=0)
+    @app_commands.describe(
+        board="streak: current weekly streak (default) · month: back days this month · "
+        "all-time: total back days"
+    )
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[Backbone],
+        board: Literal["streak", "month", "all-time"] = "streak",
+    ) -> None:
+        # `board` is checked again by the service: a modified client can send anything.
+        embed, view = await leaderboard_message(
+            self.bot, guild_id_of(interaction), interaction.user.id, board, page=0
+        )
         await interaction.response.send_message(
             embed=embed, view=view, allowed_mentions=NO_MENTIONS
         )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
-from bot.core.replies import EmbedSpec, Field, Reply, plural
+from bot.core.replies import Attachment, EmbedSpec, Field, Reply, plural
 from bot.features.streaks.rules import (
     FREEZE_EVERY,
     MAX_FREEZES,
@@ -12,7 +13,7 @@ from bot.features.streaks.rules import (
     StreakStats,
     streak_strip,
 )
-from bot.storage.streaks import RankedStanding
+from bot.storage.streaks import BoardKind, BoardRow, Hidden, Placing, RankedRow
 
 STREAK_COLOUR = 0xE67E22
 LEADERBOARD_PAGE_SIZE = 10
@@ -78,7 +79,9 @@ def undo_reply(removed: date | None, today: date, stats: StreakStats) -> Reply:
     )
 
 
-def streak_reply(name: str, stats: StreakStats) -> Reply:
+def streak_reply(name: str, stats: StreakStats, card: Attachment | None = None) -> Reply:
+    """Every number in the embed's text; `card` (the heatmap PNG, with its alt text), when
+    there is one, shown as the embed's image."""
     return Reply(
         embed=EmbedSpec(
             title=f"{name}'s back-day streak"[:256],
@@ -95,7 +98,9 @@ def streak_reply(name: str, stats: StreakStats) -> Reply:
                 f"⬜ this week, not yet. Every {FREEZE_EVERY} qualifying weeks earn a freeze."
             ),
             colour=STREAK_COLOUR,
-        )
+            image=None if card is None else card.url,
+        ),
+        files=() if card is None else (card,),
     )
 
 
@@ -108,30 +113,67 @@ def never_logged_reply(name: str, is_self: bool) -> Reply:
     return Reply(content=text, ephemeral=True)
 
 
-def _standing_line(entry: RankedStanding) -> str:
-    s = entry.standing
-    return (
-        f"`#{entry.rank:>2}` <@{s.user_id}> · 🔥 {weeks(s.current)} · best {weeks(s.best)}"
-        f" · {plural(s.total, 'day')}"
-    )
+def month_name(month: str) -> str:
+    """`2026-11` as "November 2026"."""
+    year, number = month.split("-")
+    return f"{calendar.month_name[int(number)]} {year}"
+
+
+BOARD_ORDER: dict[BoardKind, str] = {
+    "streak": "current weekly streak, then best streak, then total back days",
+    "month": "back days this month, then best streak, then total back days",
+    "all-time": "total back days, then best streak",
+}
+
+
+def _numbers(kind: BoardKind, row: BoardRow) -> str:
+    """What a board shows of a row: its own number first, then the tie-breaks."""
+    if kind == "streak":
+        return f"🔥 {weeks(row.score)} · best {weeks(row.best)} · {plural(row.total, 'day')}"
+    if kind == "month":
+        return (
+            f"📅 {plural(row.score, 'day')} this month · best {weeks(row.best)}"
+            f" · {plural(row.total, 'day')} in all"
+        )
+    return f"🏋️ {plural(row.total, 'day')} · best {weeks(row.best)}"
+
+
+def _rank_line(kind: BoardKind, entry: RankedRow) -> str:
+    return f"`#{entry.rank:>2}` <@{entry.row.user_id}> · {_numbers(kind, entry.row)}"
+
+
+def own_line(kind: BoardKind, me: Placing) -> str:
+    """The "You" line: always the member who ran /leaderboard, whoever pages."""
+    if isinstance(me, RankedRow):
+        return f"You: `#{me.rank}` · {_numbers(kind, me.row)}"
+    if isinstance(me, Hidden):
+        return (
+            "You: hidden from every leaderboard, at your request. "
+            "`/privacy leaderboard show:True` puts you back."
+        )
+    if kind == "month":
+        return "You haven't logged a back day this month yet: `/backday log` puts you on it."
+    return "You haven't logged a back day yet: `/backday log` puts you on the board."
 
 
 def leaderboard_embed(
-    page: int, pages: int, rows: list[RankedStanding], me: RankedStanding | None
+    kind: BoardKind,
+    month: str | None,
+    page: int,
+    pages: int,
+    rows: list[RankedRow],
+    me: Placing,
 ) -> EmbedSpec:
-    listing = "\n".join(_standing_line(r) for r in rows) or "Nobody has logged a back day yet."
-    mine = (
-        f"You: `#{me.rank}` · 🔥 {weeks(me.standing.current)}"
-        f" · best {weeks(me.standing.best)} · {plural(me.standing.total, 'day')}"
-        if me is not None
-        else "You haven't logged a back day yet: `/backday log` puts you on the board."
-    )
+    title = "Back-day leaderboard"
+    if month is not None:
+        title += f" · {month_name(month)}"
+    elif kind == "all-time":
+        title += " · all time"
+    empty = "Nobody is on this board yet." if kind != "month" else "Nobody is on it this month yet."
+    listing = "\n".join(_rank_line(kind, r) for r in rows) or empty
     return EmbedSpec(
-        title="Back-day leaderboard",
-        description=f"{listing}\n\n{mine}",
-        footer=(
-            f"Page {page + 1}/{max(pages, 1)} · ranked by current weekly streak, then best "
-            "streak, then total back days"
-        ),
+        title=title,
+        description=f"{listing}\n\n{own_line(kind, me)}",
+        footer=f"Page {page + 1}/{max(pages, 1)} · ranked by {BOARD_ORDER[kind]}",
         colour=STREAK_COLOUR,
     )

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock, local_date, utc_now
 from bot.core.errors import UserFacingError
-from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats
+from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
 from bot.storage import Storage, Transaction
 from bot.storage.settings import GuildSettings
-from bot.storage.streaks import RankedStanding, Standing
+from bot.storage.streaks import BOARD_KINDS, Board, BoardKind, BoardRow, Placing, RankedRow
 
 When = Literal["today", "yesterday"]
 NOTE_MAX_LENGTH = 200
@@ -37,11 +37,15 @@ class LogResult:
 
 @dataclass(frozen=True, slots=True)
 class LeaderboardPage:
+    board: BoardKind
+    month: str | None
+    """The month board's month (`YYYY-MM`, the caller's local month); None otherwise."""
     page: int
     """Zero-based, clamped to the pages that exist."""
     pages: int
-    rows: list[RankedStanding]
-    me: RankedStanding | None
+    rows: list[RankedRow]
+    me: Placing
+    """The caller's own line: their rank, `Hidden()`, or None when not on this board."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,18 @@ class UndoResult:
     removed: date | None
     today: date
     stats: StreakStats
+
+
+def board_kind(name: object) -> BoardKind:
+    """The leaderboard `name` names; a clear error for anything else (a modified client
+    can send any value for the `board` option, and an old button any text)."""
+    for kind in BOARD_KINDS:
+        if name == kind:
+            return kind
+    shown = str(name)[:40]
+    raise UserFacingError(
+        f"“{shown}” is not a leaderboard. Choose one of: {', '.join(BOARD_KINDS)}."
+    )
 
 
 class StreakService:
@@ -134,6 +150,27 @@ class StreakService:
 
         return await self.storage.read(work)
 
+    async def stats_with_days(
+        self, guild_id: int, user_id: int, weeks: int
+    ) -> tuple[StreakStats, list[date]] | None:
+        """What `/streak` shows with its card, in one read: `stats` and the logged days of
+        the last `weeks` weeks (this one included), oldest first; None for a member who
+        never logged here."""
+
+        def work(tx: Transaction) -> tuple[StreakStats, list[date]] | None:
+            _zone, today, target = self._context(tx, guild_id, user_id)
+            days = tx.streaks.logged_days(guild_id, user_id)
+            if not days:
+                return None
+            stats = streak_stats(days, today, target)
+            best = tx.streaks.stored_best(guild_id, user_id)
+            if best > stats.best:
+                stats = replace(stats, best=best)
+            first = week_of(today) - timedelta(weeks=weeks - 1)
+            return stats, [d for d in days if first <= d <= today]
+
+        return await self.storage.read(work)
+
     async def recompute_guild(self, guild_id: int) -> int:
         """Recompute every member's stored streak (after the target or timezone changed).
 
@@ -166,25 +203,44 @@ class StreakService:
         user_id: int,
         page_size: int,
         *,
+        board: str = "streak",
         page: int = 0,
-        after: Standing | None = None,
-        before: Standing | None = None,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+        month: str | None = None,
     ) -> LeaderboardPage:
-        """One page, found from a neighbouring page's edge row (`after`/`before`)."""
+        """One page of a board as `user_id` (who ran /leaderboard) sees it, found from a
+        neighbouring page's edge row (`after`/`before`).
+
+        `board` is checked here, since a modified client can send anything. The month board
+        is the caller's current local month; a cursor from another month (`month`, carried
+        by an old button) starts again from the top, as does a cursor the board no longer
+        reaches.
+        """
+        kind = board_kind(board)
         now = self.clock()
 
         def work(tx: Transaction) -> LeaderboardPage:
-            tx.streaks.expire_streaks(now)
-            members = tx.streaks.member_count(guild_id)
+            current: str | None = None
+            if kind == "streak":
+                tx.streaks.expire_streaks(now)  # the only board a lapse changes
+            elif kind == "month":
+                zone, _target = tx.settings.member_context(guild_id, user_id)
+                current = f"{local_date(now, ZoneInfo(zone)):%Y-%m}"
+            ref = Board(guild_id, kind, current)
+            first, cursor_after, cursor_before = page, after, before
+            if kind == "month" and month != current:
+                first, cursor_after, cursor_before = 0, None, None
+            members = tx.streaks.board_size(ref)
             pages = max(1, -(-members // page_size))
-            rows = tx.streaks.leaderboard_rows(guild_id, page_size, after=after, before=before)
-            first = page
-            if not rows and (after is not None or before is not None):
+            rows = tx.streaks.board_rows(ref, page_size, after=cursor_after, before=cursor_before)
+            moved = cursor_after is not None or cursor_before is not None
+            if moved and (not rows or (cursor_before is not None and len(rows) < page_size)):
                 # The board changed under an old button: start again from the top.
-                first, rows = 0, tx.streaks.leaderboard_rows(guild_id, page_size)
-            ranked = tx.streaks.rank_rows(guild_id, rows)
-            me = tx.streaks.standing_of(guild_id, user_id)
-            return LeaderboardPage(min(max(first, 0), pages - 1), pages, ranked, me)
+                first, rows = 0, tx.streaks.board_rows(ref, page_size)
+            ranked = tx.streaks.board_ranks(ref, rows)
+            me = tx.streaks.board_placing(ref, user_id)
+            return LeaderboardPage(kind, current, min(max(first, 0), pages - 1), pages, ranked, me)
 
         return await self.storage.read(work)
 

@@ -1,7 +1,8 @@
 """/privacy export, summary and delete of one member's rows, on SQLite.
 
 Every lookup finds the member's rows through an index on their id (the primary key, or
-the `*_user` indexes of migration 0003), never by scanning a table.
+the `*_user` indexes of migration 0003; monthly_days' key leads with it), never by
+scanning a table.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class SqlitePrivacy:
     def delete_member(self, user_id: int) -> dict[str, int]:
         """Delete every row stored about the member; rows deleted per table.
 
-        Call inside one transaction (`Database.write`). Deleting member_stats rows fires the
-        standing_counts triggers, so the leaderboard's ranks stay exact.
+        Call inside one transaction (`Database.write`). Deleting member_stats and
+        monthly_days rows fires the triggers of the standing and month histograms, so every
+        leaderboard's ranks stay exact.
         """
         return {
             spec.table: self.conn.execute(spec.delete_sql, (user_id,)).rowcount

@@ -73,3 +73,29 @@ class SqliteSettings:
             " ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
             (user_id, timezone),
         )
+
+    def leaderboard_hidden(self, user_id: int) -> bool:
+        row = fetch_one(
+            self.conn,
+            "SELECT leaderboard_hidden FROM member_settings WHERE user_id = ?",
+            (user_id,),
+        )
+        return row is not None and bool(row[0])
+
+    def set_leaderboard_hidden(self, user_id: int, hidden: bool) -> bool:
+        """Store the choice; the triggers of migration 0004 carry it to the member's ranked
+        rows in every server, in the same statement."""
+        if self.leaderboard_hidden(user_id) == hidden:
+            return False
+        self.conn.execute(
+            "INSERT INTO member_settings (user_id, leaderboard_hidden) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET leaderboard_hidden = excluded.leaderboard_hidden",
+            (user_id, int(hidden)),
+        )
+        if not hidden:  # a row that only said "hidden" says nothing now: keep no data
+            self.conn.execute(
+                "DELETE FROM member_settings"
+                " WHERE user_id = ? AND timezone IS NULL AND leaderboard_hidden = 0",
+                (user_id,),
+            )
+        return True

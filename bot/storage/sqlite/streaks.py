@@ -1,27 +1,104 @@
-"""Back-day logs and the per-member streak cache the leaderboard reads, on SQLite."""
+"""Back-day logs, the per-member streak cache and the leaderboards, on SQLite.
+
+The three boards are read alike (migration 0004): a page walks one rank index from a
+cursor, a rank sums a histogram of distinct standings, and both leave hidden members out
+(`hidden = 0` is part of every index's key and the histograms count shown members only).
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from bot.storage.sqlite.connection import fetch_one, in_transaction
-from bot.storage.streaks import RankedStanding, Standing
+from bot.storage.streaks import (
+    Board,
+    BoardKind,
+    BoardRow,
+    Hidden,
+    Placing,
+    RankedRow,
+    RankedStanding,
+    Standing,
+)
 
 
-def _standing(row: sqlite3.Row) -> Standing:
-    return Standing(row[0], row[1], row[2], row[3])
+@dataclass(frozen=True, slots=True)
+class _BoardSql:
+    """Where one kind of board lives: its rows, their order and its histogram."""
+
+    table: str
+    scope: str
+    """The board's rows among the table's (`?` for the guild id, then the month)."""
+    row: str
+    """user id, score, best, total."""
+    order: tuple[str, ...]
+    """The rank index's columns after the scope: the keyset cursor, user id last."""
+    counts: str
+    """The histogram of shown members per standing."""
+    key: tuple[str, ...]
+    """The histogram columns that rank (ties on all of them share a rank)."""
+
+    def cursor(self, row: BoardRow) -> tuple[int, ...]:
+        if len(self.order) == 3:  # all-time: the score is the total
+            return (row.total, row.best, row.user_id)
+        return (row.score, row.best, row.total, row.user_id)
+
+    def rank_key(self, row: BoardRow) -> tuple[int, ...]:
+        return self.cursor(row)[:-1]
 
 
-_STANDING_COLUMNS = "user_id, current_streak, best_streak, total_days"
+def _columns(names: tuple[str, ...], direction: str = "") -> str:
+    return ", ".join(f"{name}{direction}" for name in names)
 
 
-def _cursor(s: Standing) -> tuple[int, int, int, int]:
-    return (s.current, s.best, s.total, s.user_id)
+def _marks(values: tuple[object, ...]) -> str:
+    return ", ".join("?" for _ in values)
 
 
-def _key(s: Standing) -> tuple[int, int, int]:
-    return (s.current, s.best, s.total)
+_BOARDS: dict[BoardKind, _BoardSql] = {
+    "streak": _BoardSql(
+        table="member_stats",
+        scope="guild_id = ?",
+        row="user_id, current_streak, best_streak, total_days",
+        order=("current_streak", "best_streak", "total_days", "user_id"),
+        counts="standing_counts",
+        key=("current_streak", "best_streak", "total_days"),
+    ),
+    "month": _BoardSql(
+        table="monthly_days",
+        scope="guild_id = ? AND month = ?",
+        row="user_id, days, best_streak, total_days",
+        order=("days", "best_streak", "total_days", "user_id"),
+        counts="month_counts",
+        key=("days", "best_streak", "total_days"),
+    ),
+    "all-time": _BoardSql(
+        table="member_stats",
+        scope="guild_id = ?",
+        row="user_id, total_days, best_streak, total_days",
+        order=("total_days", "best_streak", "user_id"),
+        counts="standing_counts",
+        key=("total_days", "best_streak"),
+    ),
+}
+
+
+def _scope(board: Board) -> tuple[int | str, ...]:
+    return (board.guild_id,) if board.month is None else (board.guild_id, board.month)
+
+
+def _board_row(row: sqlite3.Row) -> BoardRow:
+    return BoardRow(row[0], row[1], row[2], row[3])
+
+
+def _as_row(s: Standing) -> BoardRow:
+    return BoardRow(s.user_id, s.current, s.best, s.total)
+
+
+def _as_standing(r: BoardRow) -> Standing:
+    return Standing(r.user_id, r.score, r.best, r.total)
 
 
 class SqliteStreaks:
@@ -78,7 +155,8 @@ class SqliteStreaks:
 
         The best streak never falls: the stored best is the highest ever recomputed, so an
         undo or a raised weekly target cannot take it away. A member with no logs left has
-        no row (and starts again from nothing).
+        no row (and starts again from nothing). A new row starts hidden if the member hid
+        themselves from the leaderboards (a first log in another server, say).
         """
         if total == 0:
             self.conn.execute(
@@ -88,8 +166,9 @@ class SqliteStreaks:
         (stored,) = fetch_one(
             self.conn,
             "INSERT INTO member_stats"
-            " (guild_id, user_id, current_streak, best_streak, total_days, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            " (guild_id, user_id, current_streak, best_streak, total_days, expires_at, hidden)"
+            " VALUES (?, ?, ?, ?, ?, ?, COALESCE("
+            "  (SELECT leaderboard_hidden FROM member_settings WHERE user_id = ?), 0))"
             " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
             " current_streak = excluded.current_streak,"
             " best_streak = MAX(best_streak, excluded.best_streak),"
@@ -102,6 +181,7 @@ class SqliteStreaks:
                 best,
                 total,
                 None if expires_at is None else expires_at.isoformat(),
+                user_id,
             ),
         )
         return int(stored)
@@ -150,6 +230,113 @@ class SqliteStreaks:
         rows = self.conn.execute("SELECT guild_id FROM member_stats WHERE user_id = ?", (user_id,))
         return [row[0] for row in rows]
 
+    # --- the leaderboards ------------------------------------------------------------------
+
+    def board_rows(
+        self,
+        board: Board,
+        limit: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+    ) -> list[BoardRow]:
+        """Rows in rank order, starting after `after` or ending before `before` (keyset
+        paging). Both directions walk the board's rank index from the cursor, so a page deep
+        in the board costs the same as the first one.
+        """
+        spec = _BOARDS[board.kind]
+        order = _columns(spec.order)
+        cursor = before if before is not None else after
+        sql = f"SELECT {spec.row} FROM {spec.table} WHERE {spec.scope} AND hidden = 0"
+        params: tuple[int | str, ...] = _scope(board)
+        if cursor is not None:
+            values = spec.cursor(cursor)
+            sql += f" AND ({order}) {'>' if before is not None else '<'} ({_marks(values)})"
+            params += values
+        direction = "" if before is not None else " DESC"
+        sql += f" ORDER BY {_columns(spec.order, direction)} LIMIT ?"
+        rows = [_board_row(row) for row in self.conn.execute(sql, (*params, limit))]
+        return rows[::-1] if before is not None else rows
+
+    def board_ranks(self, board: Board, rows: list[BoardRow]) -> list[RankedRow]:
+        """Ranks for consecutive rows in rank order: ties share a rank (1, 1, 3). Two
+        queries whatever the page: the first row's rank, then how many members hold each
+        standing the page spans.
+        """
+        if not rows:
+            return []
+        spec = _BOARDS[board.kind]
+        first, last = spec.rank_key(rows[0]), spec.rank_key(rows[-1])
+        key = _columns(spec.key)
+        spanned = self.conn.execute(
+            f"SELECT {key}, SUM(members) FROM {spec.counts} WHERE {spec.scope}"
+            f" AND ({key}) <= ({_marks(first)}) AND ({key}) >= ({_marks(last)})"
+            f" GROUP BY {key}",
+            (*_scope(board), *first, *last),
+        )
+        members = {tuple(found[:-1]): int(found[-1]) for found in spanned}
+        ranked = [RankedRow(self._rank_of(board, first), rows[0])]
+        for row in rows[1:]:
+            previous = ranked[-1]
+            previous_key = spec.rank_key(previous.row)
+            if previous_key == spec.rank_key(row):
+                rank = previous.rank
+            else:
+                rank = previous.rank + members[previous_key]
+            ranked.append(RankedRow(rank, row))
+        return ranked
+
+    def _rank_of(self, board: Board, key: tuple[int, ...]) -> int:
+        """1 + how many shown members of the board stand strictly better than `key`."""
+        spec = _BOARDS[board.kind]
+        columns = _columns(spec.key)
+        (better,) = fetch_one(
+            self.conn,
+            f"SELECT COALESCE(SUM(members), 0) FROM {spec.counts} WHERE {spec.scope}"
+            f" AND ({columns}) > ({_marks(key)})",
+            (*_scope(board), *key),
+        )
+        return 1 + int(better)
+
+    def board_placing(self, board: Board, user_id: int) -> Placing:
+        spec = _BOARDS[board.kind]
+        if board.month is None:
+            found = fetch_one(
+                self.conn,
+                f"SELECT {spec.row}, hidden FROM member_stats WHERE guild_id = ? AND user_id = ?",
+                (board.guild_id, user_id),
+            )
+        else:
+            found = fetch_one(
+                self.conn,
+                f"SELECT {spec.row}, hidden FROM monthly_days"
+                " WHERE user_id = ? AND guild_id = ? AND month = ?",
+                (user_id, board.guild_id, board.month),
+            )
+        if found is None:
+            # No row here; a member who hid themselves is still told they are hidden.
+            hidden = fetch_one(
+                self.conn,
+                "SELECT 1 FROM member_settings WHERE user_id = ? AND leaderboard_hidden = 1",
+                (user_id,),
+            )
+            return None if hidden is None else Hidden()
+        if found[4]:
+            return Hidden()
+        row = _board_row(found)
+        return RankedRow(self._rank_of(board, spec.rank_key(row)), row)
+
+    def board_size(self, board: Board) -> int:
+        spec = _BOARDS[board.kind]
+        (members,) = fetch_one(
+            self.conn,
+            f"SELECT COALESCE(SUM(members), 0) FROM {spec.counts} WHERE {spec.scope}",
+            _scope(board),
+        )
+        return int(members)
+
+    # The streak board in the first version's shape.
+
     def leaderboard_rows(
         self,
         guild_id: int,
@@ -158,83 +345,23 @@ class SqliteStreaks:
         after: Standing | None = None,
         before: Standing | None = None,
     ) -> list[Standing]:
-        """Rows in rank order, starting after `after` or ending before `before` (keyset paging).
-
-        Both directions walk the rank index from the cursor, so a page deep in the board
-        costs the same as the first one.
-        """
-        if before is not None:
-            sql = (
-                f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ?"
-                " AND (current_streak, best_streak, total_days, user_id) > (?, ?, ?, ?)"
-                " ORDER BY current_streak, best_streak, total_days, user_id LIMIT ?"
-            )
-            params: tuple[int, ...] = (guild_id, *_cursor(before), limit)
-        else:
-            sql = (
-                f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ?"
-                + (
-                    " AND (current_streak, best_streak, total_days, user_id) < (?, ?, ?, ?)"
-                    if after is not None
-                    else ""
-                )
-                + " ORDER BY current_streak DESC, best_streak DESC, total_days DESC, user_id DESC"
-                " LIMIT ?"
-            )
-            params = (guild_id, *(_cursor(after) if after is not None else ()), limit)
-        rows = [_standing(row) for row in self.conn.execute(sql, params)]
-        return rows[::-1] if before is not None else rows
+        rows = self.board_rows(
+            Board(guild_id, "streak"),
+            limit,
+            after=None if after is None else _as_row(after),
+            before=None if before is None else _as_row(before),
+        )
+        return [_as_standing(row) for row in rows]
 
     def rank_rows(self, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
-        """Ranks for consecutive rows in rank order: ties on all three numbers share a rank
-        (1, 1, 3). Two queries whatever the page: the first row's rank, then how many
-        members hold each standing the page spans.
-        """
-        if not rows:
-            return []
-        first_rank = self._rank_of(guild_id, rows[0])
-        spanned = self.conn.execute(
-            "SELECT current_streak, best_streak, total_days, members FROM standing_counts"
-            " WHERE guild_id = ? AND (current_streak, best_streak, total_days) <= (?, ?, ?)"
-            " AND (current_streak, best_streak, total_days) >= (?, ?, ?)",
-            (guild_id, *_key(rows[0]), *_key(rows[-1])),
-        )
-        members = {(c, b, t): n for c, b, t, n in spanned}
-        ranked = [RankedStanding(first_rank, rows[0])]
-        for standing in rows[1:]:
-            previous = ranked[-1]
-            if _key(previous.standing) == _key(standing):
-                rank = previous.rank
-            else:
-                rank = previous.rank + members[_key(previous.standing)]
-            ranked.append(RankedStanding(rank, standing))
-        return ranked
-
-    def _rank_of(self, guild_id: int, standing: Standing) -> int:
-        """1 + how many members of the server stand strictly better than `standing`."""
-        (better,) = fetch_one(
-            self.conn,
-            "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?"
-            " AND (current_streak, best_streak, total_days) > (?, ?, ?)",
-            (guild_id, *_key(standing)),
-        )
-        return 1 + int(better)
+        ranked = self.board_ranks(Board(guild_id, "streak"), [_as_row(s) for s in rows])
+        return [RankedStanding(r.rank, _as_standing(r.row)) for r in ranked]
 
     def standing_of(self, guild_id: int, user_id: int) -> RankedStanding | None:
-        row = fetch_one(
-            self.conn,
-            f"SELECT {_STANDING_COLUMNS} FROM member_stats WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        if row is None:
+        placing = self.board_placing(Board(guild_id, "streak"), user_id)
+        if not isinstance(placing, RankedRow):
             return None
-        standing = _standing(row)
-        return RankedStanding(self._rank_of(guild_id, standing), standing)
+        return RankedStanding(placing.rank, _as_standing(placing.row))
 
     def member_count(self, guild_id: int) -> int:
-        (members,) = fetch_one(
-            self.conn,
-            "SELECT COALESCE(SUM(members), 0) FROM standing_counts WHERE guild_id = ?",
-            (guild_id,),
-        )
-        return int(members)
+        return self.board_size(Board(guild_id, "streak"))

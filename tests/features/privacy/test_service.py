@@ -18,8 +18,15 @@ import discord
 import pytest
 
 from bot.app import Backbone
+from bot.core.errors import UserFacingError
 from bot.features.privacy import service as privacy
-from bot.features.privacy.replies import CANCELLED, NOT_YOURS, export_filename
+from bot.features.privacy.replies import (
+    CANCELLED,
+    NOT_YOURS,
+    export_filename,
+    export_reply,
+    visibility_reply,
+)
 from bot.storage.privacy import MEMBER_TABLES, NO_MEMBER_DATA
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
@@ -39,7 +46,7 @@ COG = "bot.features.privacy.cog"
 
 # table -> rows, as the raw INSERTs below write them.
 MINE: dict[str, list[dict[str, Any]]] = {
-    "member_settings": [{"user_id": ME, "timezone": "Europe/Berlin"}],
+    "member_settings": [{"user_id": ME, "timezone": "Europe/Berlin", "leaderboard_hidden": 0}],
     "backday_logs": [
         {
             "guild_id": GUILD_A,
@@ -71,6 +78,7 @@ MINE: dict[str, list[dict[str, Any]]] = {
             "best_streak": 5,
             "total_days": 9,
             "expires_at": "2025-03-24T00:00:00+00:00",
+            "hidden": 0,
         },
         {
             "guild_id": GUILD_B,
@@ -79,6 +87,28 @@ MINE: dict[str, list[dict[str, Any]]] = {
             "best_streak": 1,
             "total_days": 1,
             "expires_at": None,
+            "hidden": 0,
+        },
+    ],
+    # Written by triggers from the rows above (see DERIVED), listed here as expected.
+    "monthly_days": [
+        {
+            "user_id": ME,
+            "guild_id": GUILD_A,
+            "month": "2025-03",
+            "days": 2,
+            "best_streak": 5,
+            "total_days": 9,
+            "hidden": 0,
+        },
+        {
+            "user_id": ME,
+            "guild_id": GUILD_B,
+            "month": "2025-03",
+            "days": 1,
+            "best_streak": 1,
+            "total_days": 1,
+            "hidden": 0,
         },
     ],
     "reminders": [
@@ -218,8 +248,16 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+# Member tables whose rows triggers keep from other tables: the seed never inserts them.
+DERIVED = {"monthly_days"}
+# Counts with no ids (NO_MEMBER_DATA) that triggers keep: deleting a member changes them.
+HISTOGRAMS = {"standing_counts", "month_counts"}
+
+
 def insert(conn: sqlite3.Connection, seed: dict[str, list[dict[str, Any]]]) -> None:
     for table, rows in seed.items():
+        if table in DERIVED:
+            continue
         for row in rows:
             names = ", ".join(row)
             marks = ", ".join("?" for _ in row)
@@ -375,7 +413,7 @@ async def test_delete_leaves_nothing_behind_and_touches_nobody_else(seeded: Data
     assert await seeded.read(leftovers) == []
     after = await seeded.read(dump)
     for table, rows in before.items():
-        if table == "standing_counts":
+        if table in HISTOGRAMS:
             continue
         untouched = [row for row in rows if ME not in row]
         assert after[table] == untouched, table
@@ -512,7 +550,7 @@ async def test_delete_asks_first_and_deletes_nothing_until_confirmed(
     other = await privacy_bot.storage.database.read(
         lambda conn: SqlitePrivacy(conn).summarize_member(OTHER)
     )
-    assert other.total == 6
+    assert other.total == 7  # with OTHER's month row in GUILD_A
 
 
 async def test_cancel_deletes_nothing(privacy_bot: Backbone) -> None:
@@ -577,3 +615,120 @@ async def test_privacy_works_outside_servers_too(privacy_bot: Backbone) -> None:
     interaction, sent = make_interaction(user_id=ME, guild_id=None)
     await invoke(privacy_bot, "privacy export", interaction)
     assert sent.only["ephemeral"] is True
+
+
+# --- /privacy leaderboard ----------------------------------------------------------------
+
+
+def ranked_rows(conn: sqlite3.Connection, user_id: int) -> dict[str, list[int]]:
+    """The hidden flag on each of the member's ranked rows (our own SQL)."""
+    return {
+        table: [
+            row[0]
+            for row in conn.execute(f"SELECT hidden FROM {table} WHERE user_id = ?", (user_id,))
+        ]
+        for table in ("member_stats", "monthly_days")
+    }
+
+
+async def test_hiding_reaches_every_ranked_row_and_is_exported(seeded: Database) -> None:
+    storage = SqliteStorage(seeded)
+    assert await privacy.show_on_leaderboards(storage, ME, False) is True
+    assert await privacy.show_on_leaderboards(storage, ME, False) is False
+    assert await seeded.read(lambda conn: ranked_rows(conn, ME)) == {
+        "member_stats": [1, 1],
+        "monthly_days": [1, 1],
+    }
+    assert await seeded.read(lambda conn: ranked_rows(conn, OTHER)) == {
+        "member_stats": [0],
+        "monthly_days": [0],
+    }
+    exported = json.loads((await privacy.export_json(storage, ME, NOW)).content)
+    tables = exported["tables"]
+    assert tables["member_settings"] == [
+        {"user_id": str(ME), "timezone": "Europe/Berlin", "leaderboard_hidden": 1}
+    ]
+    assert [row["hidden"] for row in tables["member_stats"] + tables["monthly_days"]] == [1] * 4
+    assert "leaderboard" in exported["about"]["member_settings"]
+    # OTHER is alone on GUILD_A's boards now, ranked first.
+    mine = await seeded.read(lambda conn: SqliteStreaks(conn).standing_of(GUILD_A, OTHER))
+    assert mine is not None and mine.rank == 1
+    assert await seeded.read(lambda conn: SqliteStreaks(conn).member_count(GUILD_A)) == 1
+
+    assert await privacy.show_on_leaderboards(storage, ME, True) is True
+    assert await seeded.read(lambda conn: ranked_rows(conn, ME)) == {
+        "member_stats": [0, 0],
+        "monthly_days": [0, 0],
+    }
+    assert await seeded.read(lambda conn: SqliteStreaks(conn).member_count(GUILD_A)) == 2
+
+
+async def test_delete_removes_the_choice_and_every_month_row(seeded: Database) -> None:
+    storage = SqliteStorage(seeded)
+    await privacy.show_on_leaderboards(storage, ME, False)
+    deleted = await privacy.delete_everything(storage, ME)
+    assert (deleted.counts["member_settings"], deleted.counts["monthly_days"]) == (1, 2)
+
+    def left(conn: sqlite3.Connection) -> tuple[object, ...]:
+        return (
+            conn.execute(
+                "SELECT COUNT(*) FROM member_settings WHERE user_id = ?", (ME,)
+            ).fetchone(),
+            conn.execute("SELECT COUNT(*) FROM monthly_days WHERE user_id = ?", (ME,)).fetchone(),
+            conn.execute(
+                "SELECT guild_id, month, days, members FROM month_counts ORDER BY 1"
+            ).fetchall(),
+        )
+
+    (settings_left,), (months_left,), counts = await seeded.read(left)
+    assert (settings_left, months_left) == (0, 0)
+    assert [tuple(r) for r in counts] == [(GUILD_A, "2025-03", 1, 1)]  # OTHER's, unchanged
+
+
+async def test_a_member_who_only_hid_and_showed_again_stores_nothing(db: Database) -> None:
+    storage = SqliteStorage(db)
+    await privacy.show_on_leaderboards(storage, NOBODY, False)
+    hidden = await privacy.summary(storage, NOBODY)
+    assert hidden.counts["member_settings"] == 1
+    assert "your own settings (timezone, leaderboard visibility)" in export_reply(hidden).content
+    await privacy.show_on_leaderboards(storage, NOBODY, True)
+    assert (await privacy.summary(storage, NOBODY)).total == 0
+
+
+async def test_privacy_leaderboard_hides_and_shows_ephemerally(privacy_bot: Backbone) -> None:
+    await seed_bot(privacy_bot)
+    replies = []
+    for shown in (False, False, True, True):
+        interaction, sent = make_interaction(user_id=ME)
+        await invoke(privacy_bot, "privacy leaderboard", interaction, show=shown)
+        call = sent.only
+        assert call["ephemeral"] is True
+        assert_no_pings(call)
+        assert len(call["content"]) <= 2000
+        replies.append(call["content"])
+    assert replies[0].startswith("🙈 You're now hidden from the leaderboards of every server")
+    assert "`/streak` still shows them" in replies[0]
+    assert "already hidden" in replies[1]
+    assert replies[2].startswith("👀 You're on the leaderboards of every server again")
+    assert "already on the leaderboards" in replies[3]
+
+
+async def test_privacy_leaderboard_refuses_what_is_not_a_boolean(privacy_bot: Backbone) -> None:
+    await seed_bot(privacy_bot)
+    interaction, _sent = make_interaction(user_id=ME)
+    with pytest.raises(UserFacingError, match="True or False"):
+        await invoke(privacy_bot, "privacy leaderboard", interaction, show="yes")
+    assert await privacy_bot.storage.database.read(lambda conn: ranked_rows(conn, ME)) == {
+        "member_stats": [0, 0],
+        "monthly_days": [0, 0],
+    }
+
+
+def test_the_visibility_replies_say_what_happened() -> None:
+    for shown in (True, False):
+        for changed in (True, False):
+            reply = visibility_reply(shown, changed)
+            assert reply.ephemeral
+            assert reply.content is not None and len(reply.content) <= 2000
+            assert ("show:False" in reply.content) is shown
+            assert ("show:True" in reply.content) is not shown

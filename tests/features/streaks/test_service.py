@@ -7,8 +7,12 @@ Every stored streak is checked against `streak_stats` recomputed from the raw ro
 from __future__ import annotations
 
 import asyncio
+import random
+import re
+import sqlite3
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -16,20 +20,30 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.core.clock import local_date
 from bot.core.errors import UserFacingError
+from bot.features.privacy import service as privacy_service
 from bot.features.streaks.replies import logged_reply, streak_reply
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
-from bot.features.streaks.service import LogResult, StreakService, UndoResult, When
+from bot.features.streaks.service import (
+    LeaderboardPage,
+    LogResult,
+    StreakService,
+    UndoResult,
+    When,
+)
+from bot.features.streaks.views import CUSTOM_ID_LIMIT, PageTarget, parse_custom_id
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.migrations import migrate
 from bot.storage.sqlite.settings import SqliteSettings
 from bot.storage.sqlite.streaks import SqliteStreaks
-from bot.storage.streaks import RankedStanding, Standing
+from bot.storage.streaks import BoardRow, Hidden, RankedRow, RankedStanding, Standing
 from tests.clock import FakeClock
 
 GUILD = 1001
@@ -611,16 +625,16 @@ async def test_the_leaderboard_sweeps_lapsed_streaks_itself(
     clock.now = datetime(2026, 11, 11, 12, tzinfo=UTC)
     await service.log(GUILD, 2)
     shown = await service.leaderboard(GUILD, 1, 10)
-    assert [(r.rank, r.standing.user_id) for r in shown.rows] == [(1, 1), (2, 2)]
+    assert [(r.rank, r.row.user_id) for r in shown.rows] == [(1, 1), (2, 2)]
 
     clock.now = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # member 1 lapses, 2 is in progress
     shown = await service.leaderboard(GUILD, 1, 10)
-    assert [(r.rank, r.standing.user_id, r.standing.current) for r in shown.rows] == [
+    assert [(r.rank, r.row.user_id, r.row.score) for r in shown.rows] == [
         (1, 2, 1),
         (2, 1, 0),
     ]
-    assert shown.me is not None
-    assert (shown.me.rank, shown.me.standing.best) == (2, 1)
+    assert isinstance(shown.me, RankedRow)
+    assert (shown.me.rank, shown.me.row.best) == (2, 1)
     assert await service.expire() == 0  # already swept
     for user in (1, 2):
         await assert_consistent(service, GUILD, user)
@@ -915,6 +929,10 @@ def pairs(ranked: list[RankedStanding]) -> list[tuple[int, int]]:
     return [(r.rank, r.standing.user_id) for r in ranked]
 
 
+def row_pairs(ranked: list[RankedRow]) -> list[tuple[int, int]]:
+    return [(r.rank, r.row.user_id) for r in ranked]
+
+
 async def test_leaderboard_order_and_shared_ranks(db: Database) -> None:
     await seed_board(db)
     rows = await on(db, SqliteStreaks.leaderboard_rows, GUILD, 10)
@@ -953,21 +971,21 @@ async def test_the_service_pages_the_board(service: StreakService, db: Database)
     await seed_board(db)
     first = await service.leaderboard(GUILD, 20, 3)
     assert (first.page, first.pages) == (0, 3)
-    assert pairs(first.rows) == EXPECTED[:3]
-    assert first.me is not None
-    assert (first.me.rank, first.me.standing.user_id) == (5, 20)
+    assert row_pairs(first.rows) == EXPECTED[:3]
+    assert isinstance(first.me, RankedRow)
+    assert (first.me.rank, first.me.row.user_id) == (5, 20)
 
-    second = await service.leaderboard(GUILD, 20, 3, page=1, after=first.rows[-1].standing)
-    assert (second.page, pairs(second.rows)) == (1, EXPECTED[3:6])
-    third = await service.leaderboard(GUILD, 20, 3, page=2, after=second.rows[-1].standing)
-    assert (third.page, pairs(third.rows)) == (2, EXPECTED[6:])
-    back = await service.leaderboard(GUILD, 20, 3, page=1, before=third.rows[0].standing)
-    assert (back.page, pairs(back.rows)) == (1, EXPECTED[3:6])
+    second = await service.leaderboard(GUILD, 20, 3, page=1, after=first.rows[-1].row)
+    assert (second.page, row_pairs(second.rows)) == (1, EXPECTED[3:6])
+    third = await service.leaderboard(GUILD, 20, 3, page=2, after=second.rows[-1].row)
+    assert (third.page, row_pairs(third.rows)) == (2, EXPECTED[6:])
+    back = await service.leaderboard(GUILD, 20, 3, page=1, before=third.rows[0].row)
+    assert (back.page, row_pairs(back.rows)) == (1, EXPECTED[3:6])
 
     # A button from a board that has since changed: past the end starts again at the top.
-    stale = Standing(user_id=1, current=-1, best=0, total=0)
+    stale = BoardRow(user_id=1, score=-1, best=0, total=0)
     restarted = await service.leaderboard(GUILD, 20, 3, page=7, after=stale)
-    assert (restarted.page, pairs(restarted.rows)) == (0, EXPECTED[:3])
+    assert (restarted.page, row_pairs(restarted.rows)) == (0, EXPECTED[:3])
     outsider = await service.leaderboard(GUILD, 12345, 3)
     assert outsider.me is None
 
@@ -1043,7 +1061,11 @@ async def seed_many(db: Database) -> None:
         for user in range(300)
     ]
     await db.write(
-        lambda conn: conn.executemany("INSERT INTO member_stats VALUES (?, ?, ?, ?, ?, ?)", rows)
+        lambda conn: conn.executemany(
+            "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
+            " total_days, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     )
 
 
@@ -1135,3 +1157,435 @@ async def test_an_earned_freeze_is_not_announced_twice(
     assert result.earned_freeze
     clock.advance(days=-6)  # back to Wednesday of the fourth week: a second day that week
     assert not (await service.log(GUILD, 1)).earned_freeze
+
+
+# --- 10. three boards, hidden members and page buttons (v2) ----------------------------
+# /leaderboard board:streak|month|all-time over real logs and a pinned clock; members who
+# hide themselves (/privacy leaderboard); the month in the caller's own zone; a page deep
+# in a large month board; the histograms and month rows checked against GROUP BYs of the
+# raw tables; every statement (the triggers' included) an index search; migration 0004
+# on a database with data; and the page buttons' custom ids.
+
+KINDS = ("streak", "month", "all-time")
+
+
+async def show(storage: SqliteStorage, user_id: int, shown: bool) -> bool:
+    return await privacy_service.show_on_leaderboards(storage, user_id, shown)
+
+
+def ranks_of(page: LeaderboardPage) -> list[tuple[int, int]]:
+    return [(r.rank, r.row.user_id) for r in page.rows]
+
+
+async def assert_boards_consistent(db: Database) -> None:
+    """Month rows, both histograms and the hidden flags against the raw tables."""
+
+    async def rows(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await db.conn.execute_fetchall(sql)]
+
+    assert await rows(
+        "SELECT guild_id, user_id, month, days FROM monthly_days ORDER BY 1, 2, 3"
+    ) == await rows(
+        "SELECT guild_id, user_id, substr(day, 1, 7), COUNT(*) FROM backday_logs"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    assert await rows(
+        "SELECT guild_id, month, days, best_streak, total_days, members FROM month_counts"
+        " ORDER BY 1, 2, 3, 4, 5"
+    ) == await rows(
+        "SELECT guild_id, month, days, best_streak, total_days, COUNT(*) FROM monthly_days"
+        " WHERE hidden = 0 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    )
+    assert await rows(
+        "SELECT guild_id, current_streak, best_streak, total_days, members FROM standing_counts"
+        " ORDER BY 1, 2, 3, 4"
+    ) == await rows(
+        "SELECT guild_id, current_streak, best_streak, total_days, COUNT(*) FROM member_stats"
+        " WHERE hidden = 0 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    )
+    # Every ranked row carries its member's choice, and the tie-break copies of every
+    # month someone can be in now (from the member's latest day minus two days) equal
+    # their streak row.
+    assert not await rows(
+        "SELECT 1 FROM member_stats s WHERE s.hidden IS NOT COALESCE((SELECT leaderboard_hidden"
+        " FROM member_settings m WHERE m.user_id = s.user_id), 0)"
+        " UNION ALL SELECT 1 FROM monthly_days d WHERE d.hidden IS NOT COALESCE((SELECT"
+        " leaderboard_hidden FROM member_settings m WHERE m.user_id = d.user_id), 0)"
+    )
+    assert not await rows(
+        "SELECT d.* FROM monthly_days d JOIN member_stats s USING (guild_id, user_id)"
+        " WHERE (d.best_streak, d.total_days) IS NOT (s.best_streak, s.total_days)"
+        " AND d.month >= strftime('%Y-%m', (SELECT MAX(day) FROM backday_logs l"
+        " WHERE l.user_id = d.user_id AND l.guild_id = d.guild_id), '-2 days')"
+    )
+
+
+async def test_every_board_shares_ranks_on_ties(service: StreakService, db: Database) -> None:
+    # Wednesday 18 November: 1 and 2 log yesterday and today, 3 only today.
+    for user in (1, 2):
+        await service.log(GUILD, user, "yesterday")
+    for user in (1, 2, 3):
+        await service.log(GUILD, user)
+    for kind in KINDS:
+        page = await service.leaderboard(GUILD, 3, 10, board=kind)
+        assert ranks_of(page) == [(1, 2), (1, 1), (3, 3)], kind
+        assert (page.board, page.page, page.pages) == (kind, 0, 1)
+        assert page.me == page.rows[-1]
+    month = await service.leaderboard(GUILD, 1, 10, board="month")
+    assert month.month == "2026-11"
+    assert [(r.row.score, r.row.best, r.row.total) for r in month.rows] == [
+        (2, 1, 2),
+        (2, 1, 2),
+        (1, 1, 1),
+    ]
+    alltime = await service.leaderboard(GUILD, 1, 10, board="all-time")
+    assert [r.row.score for r in alltime.rows] == [2, 2, 1]
+    await assert_boards_consistent(db)
+
+
+async def test_the_month_is_the_callers_local_month(
+    service: StreakService, db: Database, clock: FakeClock
+) -> None:
+    await set_member_timezone(db, 2, "Asia/Tokyo")
+    await set_member_timezone(db, 4, "Asia/Tokyo")
+    clock.now = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # Monday 1 December in Tokyo
+    assert (await service.log(GUILD, 1)).day == date(2026, 11, 30)
+    assert (await service.log(GUILD, 2)).day == date(2026, 12, 1)
+    assert (await service.log(GUILD, 2, "yesterday")).day == date(2026, 11, 30)
+
+    utc_caller = await service.leaderboard(GUILD, 3, 10, board="month")
+    tokyo_caller = await service.leaderboard(GUILD, 4, 10, board="month")
+    # Member 2's 30 November (in Tokyo) counts in November; more days in all rank them first.
+    assert (utc_caller.month, ranks_of(utc_caller)) == ("2026-11", [(1, 2), (2, 1)])
+    assert (tokyo_caller.month, ranks_of(tokyo_caller)) == ("2026-12", [(1, 2)])
+    mine = await service.leaderboard(GUILD, 2, 10, board="month")
+    assert mine.me == RankedRow(1, BoardRow(2, 1, 1, 2))
+
+    # One minute before UTC midnight, then past it: the UTC caller's board turns over.
+    clock.now = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+    before = await service.leaderboard(GUILD, 1, 1, board="month")
+    assert (before.month, before.pages, before.me) == (
+        "2026-11",
+        2,
+        RankedRow(2, BoardRow(1, 1, 1, 1)),
+    )
+    clock.now = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    # An old November button (page 2, after member 2) starts again atop December's board.
+    edge = before.rows[-1].row
+    turned = await service.leaderboard(
+        GUILD, 1, 1, board="month", page=1, after=edge, month="2026-11"
+    )
+    assert (turned.month, turned.page, ranks_of(turned)) == ("2026-12", 0, [(1, 2)])
+    assert turned.me is None  # member 1 has not logged in December yet
+    await assert_boards_consistent(db)
+
+
+async def test_hidden_members_leave_every_board_and_come_back(
+    service: StreakService, db: Database
+) -> None:
+    storage = service.storage
+    assert isinstance(storage, SqliteStorage)
+    for user in (1, 2):
+        await service.log(GUILD, user, "yesterday")
+        await service.log(OTHER_GUILD, user)
+    for user in (1, 2, 3):
+        await service.log(GUILD, user)
+    assert await show(storage, 2, False) is True
+    assert await show(storage, 2, False) is False
+
+    for kind in KINDS:
+        page = await service.leaderboard(GUILD, 2, 10, board=kind)
+        assert ranks_of(page) == [(1, 1), (2, 3)], kind
+        assert isinstance(page.me, Hidden), kind
+        others = await service.leaderboard(GUILD, 3, 1, board=kind)
+        assert (others.pages, ranks_of(others)) == (2, [(1, 1)]), kind  # 2 left the count
+        assert isinstance(others.me, RankedRow), kind
+        assert (others.me.rank, others.me.row.user_id) == (2, 3), kind
+        elsewhere = await service.leaderboard(OTHER_GUILD, 1, 10, board=kind)
+        assert ranks_of(elsewhere) == [(1, 1)], kind
+    # Their streak goes on as usual, and /streak still shows it.
+    stats = await service.stats(GUILD, 2)
+    assert stats is not None and (stats.total, stats.current) == (2, 1)
+    assert (await service.undo(GUILD, 2)).removed == date(2026, 11, 18)
+    assert (await service.log(GUILD, 2)).logged
+    await assert_boards_consistent(db)
+
+    assert await show(storage, 2, True) is True
+    for kind in KINDS:
+        page = await service.leaderboard(GUILD, 2, 10, board=kind)
+        assert ranks_of(page) == [(1, 2), (1, 1), (3, 3)], kind
+        assert isinstance(page.me, RankedRow) and page.me.rank == 1
+    await assert_boards_consistent(db)
+
+
+async def test_an_unknown_board_is_refused_clearly(service: StreakService) -> None:
+    for bad in ("weekly", "", "Streak", "month " * 100, 7):
+        with pytest.raises(UserFacingError, match="is not a leaderboard") as refused:
+            await service.leaderboard(GUILD, 1, 10, board=bad)  # type: ignore[arg-type]
+        assert "streak, month, all-time" in refused.value.message
+        assert len(refused.value.message) < 200
+
+
+async def test_a_month_board_page_deep_in_a_large_board(
+    service: StreakService, db: Database, clock: FakeClock
+) -> None:
+    """3,000 members logging in November (and some in October), paged from a cursor deep
+    in the board: the rows and board-wide ranks of a brute-force sort."""
+    rng = random.Random(11)
+    logs: list[tuple[int, int, str, None, str]] = []
+    stats: list[tuple[int, int, int, int, int]] = []
+    for user in range(1, 3001):
+        days = rng.sample(range(1, 19), rng.randint(1, 6))  # 1-18 November
+        older = rng.sample(range(1, 32), rng.randint(0, 3))  # October
+        logs += [(GUILD, user, f"2026-11-{d:02d}", None, "x") for d in days]
+        logs += [(GUILD, user, f"2026-10-{d:02d}", None, "x") for d in older]
+        best = rng.randint(1, 3)
+        stats.append((GUILD, user, rng.randint(0, best), best, len(days) + len(older)))
+
+    def seed(conn: Any) -> None:
+        conn.executemany("INSERT INTO backday_logs VALUES (?, ?, ?, ?, ?)", logs)
+        conn.executemany(
+            "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
+            " total_days) VALUES (?, ?, ?, ?, ?)",
+            stats,
+        )
+
+    await db.write(seed)
+    await assert_boards_consistent(db)
+    november = Counter((u, d[:7]) for _g, u, d, _n, _l in logs)
+    order = sorted(
+        ((november[(u, "2026-11")], best, total, u) for _g, u, _c, best, total in stats),
+        reverse=True,
+    )
+    expected_ranks = []
+    for n, entry in enumerate(order):
+        tied = n and order[n - 1][:3] == entry[:3]
+        expected_ranks.append(expected_ranks[-1] if tied else n + 1)
+
+    deep = 2_000
+    edge = BoardRow(order[deep][3], *order[deep][:3])
+    page = await service.leaderboard(
+        GUILD, 7, 10, board="month", page=201, after=edge, month="2026-11"
+    )
+    assert page.pages == 300
+    assert [(r.rank, r.row.user_id) for r in page.rows] == [
+        (expected_ranks[n], order[n][3]) for n in range(deep + 1, deep + 11)
+    ]
+    back = await service.leaderboard(
+        GUILD, 7, 10, board="month", page=199, before=edge, month="2026-11"
+    )
+    assert [(r.rank, r.row.user_id) for r in back.rows] == [
+        (expected_ranks[n], order[n][3]) for n in range(deep - 10, deep)
+    ]
+    me = order.index(next(e for e in order if e[3] == 7))
+    assert page.me == RankedRow(expected_ranks[me], BoardRow(7, *order[me][:3]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_histograms_and_month_rows_stay_exact_through_everything(
+    service: StreakService, db: Database, clock: FakeClock, seed: int
+) -> None:
+    """Random logs, undos, target changes, zone changes, expiry sweeps, hiding and
+    showing, and a member deleting their data, over two months and two servers."""
+    storage = service.storage
+    assert isinstance(storage, SqliteStorage)
+    rng = random.Random(seed)
+    clock.now = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    for _ in range(160):
+        clock.advance(hours=rng.choice([0, 5, 13, 24, 30]))
+        user, guild = rng.randint(1, 6), rng.choice([GUILD, OTHER_GUILD])
+        action = rng.random()
+        if action < 0.55:
+            await service.log(guild, user, rng.choice(["today", "yesterday"]))
+        elif action < 0.7:
+            await service.undo(guild, user)
+        elif action < 0.8:
+            await show(storage, user, rng.random() < 0.5)
+        elif action < 0.85:
+            await service.change_server_settings(guild, weekly_target=rng.randint(1, 3))
+        elif action < 0.9:
+            await set_member_timezone(db, user, rng.choice(["Asia/Tokyo", "America/New_York"]))
+            await service.recompute_member(user)
+        elif action < 0.95:
+            await service.expire()
+        else:
+            await privacy_service.delete_everything(storage, user)
+    await assert_boards_consistent(db)
+    for guild in (GUILD, OTHER_GUILD):
+        for kind in KINDS:
+            await service.leaderboard(guild, 1, 3, board=kind)
+
+
+# --- query plans of the boards and of every trigger ------------------------------------
+
+
+def trigger_statements(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Each trigger's WHEN clause (as a SELECT) and body statements, with `new.x` and
+    `old.x` replaced by sample values, ready for EXPLAIN QUERY PLAN."""
+    samples = {"day": "'2026-11-18'", "month": "'2026-11'"}
+
+    def concrete(sql: str) -> str:
+        return re.sub(r"\b(?:new|old)\.(\w+)", lambda m: samples.get(m.group(1), "0"), sql.strip())
+
+    found: dict[str, list[str]] = {}
+    for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"):
+        head, _, body = sql.partition("BEGIN")
+        statements = [concrete(s) for s in body.rsplit("END", 1)[0].split(";") if s.strip()]
+        when = re.search(r"\bWHEN\b(.*)$", head, re.S)
+        if when:
+            statements.insert(0, "SELECT " + concrete(when.group(1)))
+        found[name] = statements
+    return found
+
+
+def plan_lines(conn: sqlite3.Connection, sql: str) -> list[str]:
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+def assert_searches_only(sql: str, plan: list[str]) -> None:
+    for line in plan:
+        assert not line.startswith("SCAN") or line == "SCAN CONSTANT ROW", (sql, plan)
+        assert "TEMP B-TREE" not in line, (sql, plan)
+        if line.startswith("SEARCH"):
+            assert "INDEX" in line or "PRIMARY KEY" in line, (sql, plan)
+
+
+async def test_every_trigger_statement_is_an_index_search(db: Database) -> None:
+    await seed_many(db)
+    triggers = await db.read(trigger_statements)
+    assert len(triggers) == 13
+    for name, statements in triggers.items():
+        for sql in statements:
+            plan = await db.read(lambda conn, sql=sql: plan_lines(conn, sql))
+            assert_searches_only(f"{name}: {sql}", plan)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_every_board_query_is_an_index_search(
+    service: StreakService, db: Database, kind: str
+) -> None:
+    await seed_many(db)
+    await service.log(GUILD, 42)
+    edge = BoardRow(user_id=150, score=2, best=3, total=7)
+    statements = await traced(
+        db,
+        asyncio.gather(
+            service.leaderboard(GUILD, 42, 10, board=kind),
+            service.leaderboard(GUILD, 42, 10, board=kind, page=3, after=edge, month="2026-11"),
+            service.leaderboard(GUILD, 42, 10, board=kind, page=3, before=edge, month="2026-11"),
+            service.leaderboard(GUILD, 12345, 10, board=kind),
+        ),
+    )
+    assert len(statements) >= 6
+    for sql in statements:
+        plan = await db.read(lambda conn, sql=sql: plan_lines(conn, sql))
+        assert_searches_only(sql, plan)
+        assert any(line.startswith("SEARCH") for line in plan) or "member_settings" not in sql
+
+
+# --- migration 0004 on a database with data --------------------------------------------
+
+
+async def test_migration_0004_backfills_month_rows_and_keeps_the_boards(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path) as raw:
+        assert await migrate(raw, target=3) == 3
+        await raw.executemany(
+            "INSERT INTO backday_logs VALUES (?, ?, ?, NULL, 'x')",
+            [
+                (GUILD, 1, "2026-10-30"),
+                (GUILD, 1, "2026-11-02"),
+                (GUILD, 1, "2026-11-03"),
+                (GUILD, 2, "2026-11-03"),
+                (OTHER_GUILD, 1, "2026-11-05"),
+                (GUILD, 3, "2026-11-04"),  # a log without a streak row
+            ],
+        )
+        await raw.executemany(
+            "INSERT INTO member_stats VALUES (?, ?, ?, ?, ?, NULL)",
+            [(GUILD, 1, 1, 2, 3), (GUILD, 2, 1, 1, 1), (OTHER_GUILD, 1, 1, 1, 1)],
+        )
+        await raw.execute("INSERT INTO member_settings VALUES (1, 'Europe/Paris')")
+        await raw.commit()
+    db = await Database.open(path)
+    try:
+        await assert_boards_consistent(db)
+        month_rows = await db.conn.execute_fetchall(
+            "SELECT user_id, guild_id, month, days, best_streak, total_days, hidden"
+            " FROM monthly_days ORDER BY 1, 2, 3"
+        )
+        assert [tuple(r) for r in month_rows] == [
+            (1, GUILD, "2026-10", 1, 2, 3, 0),
+            (1, GUILD, "2026-11", 2, 2, 3, 0),
+            (1, OTHER_GUILD, "2026-11", 1, 1, 1, 0),
+            (2, GUILD, "2026-11", 1, 1, 1, 0),
+            (3, GUILD, "2026-11", 1, 0, 0, 0),
+        ]
+        service = StreakService(SqliteStorage(db), FakeClock(WEDNESDAY))
+        month = await service.leaderboard(GUILD, 2, 10, board="month")
+        assert ranks_of(month) == [(1, 1), (2, 2), (3, 3)]
+        assert month.me == RankedRow(2, BoardRow(2, 1, 1, 1))
+        assert (await service.leaderboard(GUILD, 1, 10)).me == RankedRow(1, BoardRow(1, 1, 2, 3))
+        settings_row = await db.conn.execute_fetchall("SELECT * FROM member_settings")
+        assert [tuple(r) for r in settings_row] == [(1, "Europe/Paris", 0)]
+    finally:
+        await db.close()
+
+
+# --- page buttons -------------------------------------------------------------------------
+
+CALLER = 900_000_000_000_000_001  # a real-sized snowflake
+USER = 800_000_000_000_000_002
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        PageTarget("streak", 3, "next", BoardRow(USER, 4, 9, 120), CALLER),
+        PageTarget("month", 0, "prev", BoardRow(USER, 17, 9, 120), CALLER, "2026-11"),
+        PageTarget("all-time", 99_999, "next", BoardRow(USER, 36_500, 999, 36_500), CALLER),
+    ],
+    ids=lambda t: t.board,
+)
+def test_a_page_buttons_custom_id_round_trips(target: PageTarget) -> None:
+    custom_id = target.custom_id()
+    assert custom_id.startswith(f"leaderboard:{target.page}:{target.side}:")
+    assert parse_custom_id(custom_id) == target
+
+
+def test_the_longest_custom_ids_fit_discords_limit() -> None:
+    big = 2**63 - 1  # SQLite's largest integer: no id is longer
+    for kind, month in (("streak", None), ("month", "2026-11"), ("all-time", None)):
+        edge = BoardRow(big, 36_500 if kind != "month" else 31, 5_000, 36_500)
+        target = PageTarget(kind, 999_999, "next", edge, big, month)  # type: ignore[arg-type]
+        assert len(target.custom_id()) <= CUSTOM_ID_LIMIT, target.custom_id()
+
+
+def test_a_first_version_button_is_the_streak_board_with_no_caller() -> None:
+    assert parse_custom_id(f"leaderboard:2:next:3:5:20:{USER}") == PageTarget(
+        "streak", 2, "next", BoardRow(USER, 3, 5, 20), None
+    )
+
+
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        f"leaderboard:1:next:streak:3:5:20:{USER}:{'9' * 30}",  # a caller past 64 bits
+        f"leaderboard:1:next:streak:3:5:20:{2**63}:{CALLER}",  # one past SQLite's largest
+        f"leaderboard:{'1' * 25}:next:streak:3:5:20:{USER}:{CALLER}",
+        f"leaderboard:1:next:weekly:3:5:20:{USER}:{CALLER}",  # no such board
+        f"leaderboard:1:sideways:streak:3:5:20:{USER}:{CALLER}",
+        f"leaderboard:1:next:month:3:5:20:{USER}:{CALLER}",  # a month board needs its month
+        f"leaderboard:1:next:month:3:5:20:{USER}:{CALLER}:2026-13",
+        f"leaderboard:1:next:streak:3:5:20:{USER}:{CALLER}:2026-11",  # only the month board
+        f"leaderboard:1:next:streak:-3:5:20:{USER}:{CALLER}",
+        f"leaderboard:1:next:streak:3:5:20:{USER}:",
+        f"leaderboard:1:next:streak:3:5:2x:{USER}:{CALLER}",
+        "leaderboard:",
+        "leaderboard:1:next",
+        f"leaderboard:2:next:3:5:20:{'9' * 30}",  # a first-version id, past 64 bits
+        f"board:1:next:streak:3:5:20:{USER}:{CALLER}",
+    ],
+)
+def test_a_damaged_custom_id_is_rejected(custom_id: str) -> None:
+    assert parse_custom_id(custom_id) is None
