@@ -9,7 +9,7 @@ loader can reject an entry that would not fit, tests can check every reply, and
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 EXERCISE_COLOUR = 0x2F9E8F
@@ -23,6 +23,8 @@ FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
+ATTACHMENT_DESCRIPTION_LIMIT = 1024
+ATTACHMENT_PREFIX = "attachment://"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,20 @@ class Field:
     inline: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply; an embed shows an image one as `attachment://filename`."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    description: str = ""
+    """Alt text: what screen readers say for an image."""
+
+    @property
+    def url(self) -> str:
+        return ATTACHMENT_PREFIX + self.filename
+
+
 @dataclass(frozen=True)
 class EmbedSpec:
     title: str
@@ -39,6 +55,8 @@ class EmbedSpec:
     fields: tuple[Field, ...] = ()
     footer: str = ""
     colour: int = EXERCISE_COLOUR
+    image: str | None = None
+    """The embed's large image: an `attachment://` url of one of the reply's files."""
 
     def total_chars(self) -> int:
         """What Discord counts towards the 6,000-character total."""
@@ -81,6 +99,11 @@ class Reply:
     content: str | None = None
     embed: EmbedSpec | None = None
     ephemeral: bool = False
+    files: tuple[Attachment, ...] = ()
+
+    def attachment(self, url: str) -> Attachment | None:
+        """The file an `attachment://` url names, if this reply sends it."""
+        return next((f for f in self.files if f.url == url), None)
 
 
 def clip(text: str, limit: int) -> str:
@@ -121,6 +144,16 @@ def to_text(reply: Reply) -> str:
             out.append(embed.description)
         for f in embed.fields:
             out += ["", f"▌ {f.name}", f.value]
+        if embed.image is not None:
+            shown = reply.attachment(embed.image)
+            name = embed.image if shown is None else shown.filename
+            alt = f" — {shown.description}" if shown is not None and shown.description else ""
+            out += ["", f"[image: {name}{alt}]"]
         if embed.footer:
             out += ["", f"— {embed.footer}"]
+    image = None if reply.embed is None else reply.embed.image
+    for file in reply.files:
+        if file.url != image:
+            alt = f" — {file.description}" if file.description else ""
+            out.append(f"[file: {file.filename}{alt}]")
     return "\n".join(out).replace("**", "")

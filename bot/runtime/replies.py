@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
 
-from bot.core.replies import EmbedSpec, Reply
+from bot.core.replies import Attachment, EmbedSpec, Reply
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -19,7 +20,18 @@ def to_embed(spec: EmbedSpec) -> discord.Embed:
         embed.add_field(name=field.name, value=field.value, inline=field.inline)
     if spec.footer:
         embed.set_footer(text=spec.footer)
+    if spec.image is not None:
+        embed.set_image(url=spec.image)
     return embed
+
+
+def to_file(attachment: Attachment) -> discord.File:
+    """A fresh `discord.File` (each can be sent once), its description as alt text."""
+    return discord.File(
+        io.BytesIO(attachment.data),
+        filename=attachment.filename,
+        description=attachment.description or None,
+    )
 
 
 def message_kwargs(reply: Reply) -> dict[str, Any]:
@@ -29,6 +41,8 @@ def message_kwargs(reply: Reply) -> dict[str, Any]:
         kwargs["content"] = reply.content
     if reply.embed is not None:
         kwargs["embed"] = to_embed(reply.embed)
+    if reply.files:
+        kwargs["files"] = [to_file(f) for f in reply.files]
     return kwargs
 
 
