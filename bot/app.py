@@ -17,7 +17,9 @@ from bot.features.knowledge.store import KnowledgeStore
 from bot.features.posture.service import PostureService
 from bot.features.streaks.service import StreakService
 from bot.runtime.errors import BackboneTree
-from bot.runtime.http import amortize_bucket_sweeps
+from bot.runtime.http import amortize_bucket_sweeps, pace_requests
+from bot.runtime.pacing import Pacer
+from bot.runtime.scheduler import Scheduler
 from bot.runtime.sync import sync_commands
 from bot.storage import Storage
 
@@ -72,6 +74,9 @@ class Backbone(commands.Bot):
             tree_cls=BackboneTree,
         )
         amortize_bucket_sweeps(self.http)
+        self.pacer = Pacer(settings.global_rate_limit)
+        """The one budget every request the bot starts on its own waits for."""
+        pace_requests(self.http, self.pacer)
         self.settings = settings
         self.knowledge = knowledge
         self.storage = storage
@@ -82,9 +87,12 @@ class Backbone(commands.Bot):
             clock,
             timezone_changed=self.streaks.recompute_member,
         )
+        self.scheduler = Scheduler(storage, clock)
+        """Every timed delivery; features register their jobs when they load."""
+        self.posture.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
-        """Whether cogs start their background loops (not for `sync` or `preview`)."""
+        """Whether the scheduler runs (only under `backbone run`, not `sync` or `preview`)."""
 
     async def setup_hook(self) -> None:
         if self.settings.api_base_url != DISCORD_API:
@@ -104,6 +112,13 @@ class Backbone(commands.Bot):
                 self.settings.dev_guild_id,
                 force=False,
             )
+        if self.background_tasks:
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await super().close()
+        await self.pacer.close()
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))

@@ -1,13 +1,14 @@
 """/posture: a thin adapter over the posture service.
 
-`setup` wires the dispatcher to the Discord delivery (`delivery.NudgeDelivery`) when the
-extension loads; the dispatcher runs while the cog is loaded and only under
-`backbone run`.
+`setup` wires the posture jobs to the Discord delivery (`delivery.NudgeDelivery`) when
+the extension loads, and the cog registers them with the bot's one scheduler while it is
+loaded; the scheduler runs only under `backbone run`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +18,7 @@ from discord.ext import commands
 
 from bot.core.timezones import timezone_choices
 from bot.features.posture.delivery import NudgeDelivery, is_dm_refusal
-from bot.features.posture.dispatcher import NudgeDispatcher
+from bot.features.posture.jobs import ChannelNudges, MemberNudges
 from bot.features.posture.replies import (
     nudge_embed,
     opted_in_reply,
@@ -26,8 +27,8 @@ from bot.features.posture.replies import (
     welcome_dm,
 )
 from bot.features.posture.views import NudgeButton, nudge_view
-from bot.runtime.pacing import PACE_FRACTION, Pacer
 from bot.runtime.replies import NO_MENTIONS, message_kwargs, send_reply, to_embed
+from bot.runtime.scheduler import TimedJob
 
 if TYPE_CHECKING:
     from bot.app import Backbone
@@ -40,19 +41,18 @@ class PostureCog(commands.Cog):
         name="posture", description="A daily posture nudge by DM, at your time.", guild_only=True
     )
 
-    def __init__(self, bot: Backbone, dispatcher: NudgeDispatcher) -> None:
+    def __init__(self, bot: Backbone, jobs: Sequence[TimedJob]) -> None:
         self.bot = bot
-        self.dispatcher = dispatcher
+        self.jobs = jobs
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(NudgeButton)
-        if self.bot.background_tasks:
-            self.bot.posture.wake = self.dispatcher.wake
-            self.dispatcher.start()
+        for job in self.jobs:
+            self.bot.scheduler.register(job)
 
     async def cog_unload(self) -> None:
-        await self.dispatcher.stop()
-        self.bot.posture.wake = lambda: None
+        for job in self.jobs:
+            self.bot.scheduler.unregister(job.kind)
         self.bot.remove_dynamic_items(NudgeButton)
 
     # --- commands ----------------------------------------------------------------------
@@ -132,12 +132,9 @@ class PostureCog(commands.Cog):
 
 
 async def setup(bot: Backbone) -> None:
-    delivery = NudgeDelivery(
-        bot,
-        lambda: bot.knowledge.current.base,
-        Pacer(bot.settings.global_rate_limit * PACE_FRACTION),
-    )
-    dispatcher = NudgeDispatcher(
-        bot.posture, delivery.to_member, delivery.to_server, bot.posture.clock
-    )
-    await bot.add_cog(PostureCog(bot, dispatcher))
+    delivery = NudgeDelivery(bot, lambda: bot.knowledge.current.base)
+    jobs: list[TimedJob] = [
+        MemberNudges(bot.posture, delivery.to_member),
+        ChannelNudges(bot.posture, delivery.to_server),
+    ]
+    await bot.add_cog(PostureCog(bot, jobs))

@@ -223,20 +223,6 @@ class PostureService:
 
     # --- the dispatcher's side -------------------------------------------------------
 
-    async def next_wake(self) -> datetime | None:
-        due = await self.storage.read(lambda tx: tx.posture.next_due_at())
-        return None if due is None else _instant(due)
-
-    async def due(self, limit: int) -> tuple[list[int], list[int]]:
-        """(members, servers) with a nudge due now, soonest first."""
-        now = _seconds(self.clock())
-        return await self.storage.read(
-            lambda tx: (
-                tx.posture.due_reminders(now, limit),
-                tx.posture.due_server_nudges(now, limit),
-            )
-        )
-
     async def defer(self, user_id: int, delay: timedelta) -> None:
         """Push a row that could not be handled back by `delay`, so it cannot spin."""
         at = _seconds(self.clock() + delay)
