@@ -15,6 +15,7 @@ from bot.config import DISCORD_API, Settings
 from bot.core.clock import Clock, utc_now
 from bot.features.knowledge.store import KnowledgeStore
 from bot.features.posture.service import PostureService
+from bot.features.streaks.reminders import BackdayReminderService
 from bot.features.streaks.service import StreakService
 from bot.runtime.errors import BackboneTree
 from bot.runtime.http import amortize_bucket_sweeps, pace_requests
@@ -87,9 +88,13 @@ class Backbone(commands.Bot):
             clock,
             timezone_changed=self.streaks.recompute_member,
         )
+        self.backday_reminders = BackdayReminderService(
+            storage, clock, timezone_changed=self.streaks.recompute_member
+        )
         self.scheduler = Scheduler(storage, clock)
         """Every timed delivery; features register their jobs when they load."""
         self.posture.wake = self.scheduler.wake
+        self.backday_reminders.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
         """Whether the scheduler runs (only under `backbone run`, not `sync` or `preview`)."""

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock
 from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
-from bot.features.posture.schedule import Days, is_too_late, next_due, next_topic, nudge_day
+from bot.core.wall_time import is_too_late
+from bot.features.posture.schedule import Days, next_due, next_topic, nudge_day
 from bot.storage import Storage, Transaction
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.settings import GuildSettings
