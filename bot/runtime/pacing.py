@@ -92,7 +92,6 @@ class Pacer:
                 break
             waiter.set_result(None)
             self._next += self.interval
-            await asyncio.sleep(0)  # let the released caller run before the next release
 
     async def close(self) -> None:
         if self._pump is not None:
