@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserFacingError
 from bot.core.timezones import timezone_choices
 from bot.features.posture.delivery import NudgeDelivery, is_dm_refusal
 from bot.features.posture.jobs import ChannelNudges, MemberNudges
@@ -27,6 +28,7 @@ from bot.features.posture.replies import (
     welcome_dm,
 )
 from bot.features.posture.views import NudgeButton, nudge_view
+from bot.runtime.contexts import ANY_INSTALL, ANYWHERE
 from bot.runtime.replies import NO_MENTIONS, message_kwargs, send_reply, to_embed
 from bot.runtime.scheduler import TimedJob
 
@@ -36,9 +38,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+SERVER_ONLY_ON = (
+    "`/posture on` works in a server that has added Backbone: your nudges follow that "
+    "server's settings, and use its nudge channel if your DMs are closed. "
+    "`/posture tip` works anywhere."
+)
+
+
 class PostureCog(commands.Cog):
+    # tip, off and status work anywhere (the member's own nudges, or one tip now); `on`
+    # needs a server that added the bot, and says so elsewhere.
     posture = app_commands.Group(
-        name="posture", description="A daily posture nudge by DM, at your time.", guild_only=True
+        name="posture",
+        description="A daily posture nudge by DM, at your time.",
+        allowed_contexts=ANYWHERE,
+        allowed_installs=ANY_INSTALL,
     )
 
     def __init__(self, bot: Backbone, jobs: Sequence[TimedJob]) -> None:
@@ -70,8 +84,8 @@ class PostureCog(commands.Cog):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: Literal["every day", "weekdays"] | None = None,
     ) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        if interaction.guild_id is None or not interaction.is_guild_integration():
+            raise UserFacingError(SERVER_ONLY_ON)
         user = interaction.user
         reminder, zone = await self.bot.posture.opt_in(
             interaction.guild_id, user.id, time_text=time, timezone_text=timezone, days=days
@@ -119,9 +133,8 @@ class PostureCog(commands.Cog):
 
     @posture.command(name="status", description="Your posture nudge settings and last delivery.")
     async def status(self, interaction: discord.Interaction[Backbone]) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        status = await self.bot.posture.status(interaction.guild_id, interaction.user.id)
+        # Outside a server, the member's own settings (or the defaults) still answer.
+        status = await self.bot.posture.status(interaction.guild_id or 0, interaction.user.id)
         await send_reply(interaction, status_reply(status))
 
     @posture.command(name="tip", description="One posture nudge, right now.")
