@@ -21,6 +21,7 @@ from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
 from bot.storage import Storage
 from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
@@ -121,6 +122,8 @@ def _connect(settings: Settings, session: Coroutine[Any, Any, int]) -> int:
         return _fail("Discord refused a privileged intent; Backbone should need none.")
     except DatabaseTooNewError as exc:
         return _fail(str(exc))
+    except DatabaseFileError as exc:
+        return _fail(exc.describe("DATABASE_PATH"))
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
         print(f"backbone: cannot reach Discord at {settings.api_base_url}: {exc}", file=sys.stderr)
         return EXIT_FAILURE

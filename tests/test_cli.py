@@ -7,11 +7,17 @@ tests about the token run from an empty temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -507,3 +513,128 @@ def test_bad_setting_in_dot_env_is_reported(env: Env, empty_cwd: Path) -> None:
     result = backbone("check", env=env, cwd=empty_cwd)
     assert result.returncode == 2
     assert result.stderr.startswith("backbone: LOG_LEVEL='shouty'")
+
+
+# --- a DATABASE_PATH that cannot work ----------------------------------------------------
+
+UNREACHABLE_DISCORD = "http://127.0.0.1:9"  # nothing listens: contacting it would say so
+
+
+def not_a_database(root: Path) -> tuple[Path, str]:
+    path = root / "notes.db"
+    path.write_text("shopping list: chalk, straps, a foam roller\n" * 50, encoding="utf-8")
+    return path, "this file is not a SQLite database"
+
+
+def under_a_regular_file(root: Path) -> tuple[Path, str]:
+    (root / "data").write_text("a file where a folder should be\n", encoding="utf-8")
+    return root / "data" / "backbone.db", f"{root / 'data'} is a regular file, not a folder"
+
+
+def a_directory(root: Path) -> tuple[Path, str]:
+    (root / "data").mkdir()
+    return root / "data", "is a directory, not a database file"
+
+
+@pytest.mark.parametrize("case", [not_a_database, under_a_regular_file, a_directory])
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_bad_database_path_stops_start_up_with_one_clear_line(
+    env: Env, empty_cwd: Path, tmp_path: Path, command: str, case: Any
+) -> None:
+    path, problem = case(tmp_path)
+    before = path.read_bytes() if path.is_file() else None
+    env.update(
+        DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(path), DISCORD_API_BASE_URL=UNREACHABLE_DISCORD
+    )
+    result = backbone(command, env=env, cwd=empty_cwd)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"backbone: DATABASE_PATH={str(path)!r}"), line
+    assert problem in line
+    assert "cannot reach Discord" not in line, "it went to Discord before opening the database"
+    assert TOKEN not in result.stdout + result.stderr
+    if before is not None:
+        assert path.read_bytes() == before, "the file was changed"
+
+
+def unprivileged(argv: list[str]) -> list[str]:
+    """`argv` run as a user without root's right to write anywhere (nobody, via setpriv,
+    when the tests run as root)."""
+    if os.geteuid() != 0:
+        return argv
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: root may write to any folder")
+    dropped = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    probe = subprocess.run(
+        [*dropped[: -len(argv)], sys.executable, "-c", "import bot"],
+        cwd="/",
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"cannot run the bot as an unprivileged user here: {probe.stderr[-200:]!r}")
+    return dropped
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder another user can reach (pytest's tmp_path is private to the test's user)."""
+    root = Path(tempfile.mkdtemp(prefix="backbone-test-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        for folder in (root, *root.rglob("*")):
+            if folder.is_dir():
+                folder.chmod(0o755)
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["in-folder", "in-new-subfolder"])
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_database_in_an_unwritable_folder_says_so(
+    env: Env, shared_tmp: Path, command: str, nested: bool
+) -> None:
+    folder = shared_tmp / "readonly"
+    folder.mkdir(mode=0o555)
+    folder.chmod(0o555)
+    path = folder / "data" / "backbone.db" if nested else folder / "backbone.db"
+    env.update(
+        DISCORD_TOKEN=TOKEN,
+        DATABASE_PATH=str(path),
+        DISCORD_API_BASE_URL=UNREACHABLE_DISCORD,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    result = subprocess.run(
+        unprivileged([sys.executable, "-m", "bot", command]),
+        cwd=shared_tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"backbone: DATABASE_PATH={str(path)!r}: the user the bot runs as")
+    verb = "create folders in" if nested else "write to"
+    assert f"may not {verb} {folder} (permission denied)" in line
+    assert f"Give that user write access to {folder}" in line
+    assert "cannot reach Discord" not in line
+    assert not list(folder.iterdir())
+
+
+def test_database_too_new_keeps_its_message(env: Env, empty_cwd: Path, tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        raw.execute("PRAGMA user_version = 999")
+    env.update(
+        DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(path), DISCORD_API_BASE_URL=UNREACHABLE_DISCORD
+    )
+    result = backbone("run", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert result.stderr.startswith("backbone: the database is at schema version 999, but")
+    assert "Upgrade Backbone" in result.stderr
