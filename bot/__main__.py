@@ -81,17 +81,43 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
     return EXIT_OK
 
 
-async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
+async def _sync(
+    settings: Settings,
+    knowledge: Knowledge,
+    token: Secret,
+    guild: int | None,
+    clear_guild: int | None = None,
+) -> int:
+    from bot.runtime.sync import clear_guild as clear_guild_copies
     from bot.runtime.sync import sync_commands
 
     storage = await SqliteStorage.open(settings.database_path)
+    target = clear_guild if clear_guild is not None else guild
     try:
         bot = _make_bot(settings, knowledge, storage, serve=False)
         async with bot:
             await bot.login(token.reveal())
-            count = await sync_commands(bot.tree, storage, bot.application_id, guild, force=True)
+            if clear_guild is not None:
+                await clear_guild_copies(bot.tree, storage, bot.application_id, clear_guild)
+            else:
+                count = await sync_commands(
+                    bot.tree, storage, bot.application_id, guild, force=True
+                )
+    except (discord.Forbidden, discord.NotFound) as exc:
+        if target is None:
+            raise
+        return _fail(
+            f"Discord refused access to server {target} ({exc.text or exc.status}): is the "
+            "bot in that server, invited with the applications.commands scope?"
+        )
     finally:
         await storage.close()
+    if clear_guild is not None:
+        print(
+            f"Removed the slash commands registered on server {clear_guild} only; "
+            "the global ones stay."
+        )
+        return EXIT_OK
     where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
     print(f"Synced {count or 0} slash commands to {where}.")
     return EXIT_OK
@@ -174,11 +200,11 @@ def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def cmd_sync(settings: Settings, guild: int | None) -> int:
+def cmd_sync(settings: Settings, guild: int | None, clear_guild: int | None = None) -> int:
     token = settings.require_token()
     setup_logging(settings)
     knowledge = _load_knowledge(settings.knowledge_dir)
-    return _connect(settings, _sync(settings, knowledge, token, guild))
+    return _connect(settings, _sync(settings, knowledge, token, guild, clear_guild))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,8 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="one or more quoted slash commands: /cue, /why-back-pain, /ask, /posture tip, /help "
         "(the others need a live server)",
     )
-    sync = commands.add_parser("sync", help="register the slash commands with Discord now")
-    sync.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
+    sync = commands.add_parser(
+        "sync",
+        help="register the slash commands with Discord now",
+        description="Register the slash commands with Discord now (globally unless --guild).",
+    )
+    target = sync.add_mutually_exclusive_group()
+    target.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
+    target.add_argument(
+        "--clear-guild",
+        type=int,
+        metavar="ID",
+        help="remove the commands registered on that server only (left by DEV_GUILD_ID or "
+        "--guild; they show up twice next to the global ones); the global commands stay. "
+        "The bot does this itself at start for a server that is no longer DEV_GUILD_ID",
+    )
     return parser
 
 
@@ -214,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(settings)
         if args.command == "preview":
             return cmd_preview(settings, args.invocation)
-        return cmd_sync(settings, args.guild)
+        return cmd_sync(settings, args.guild, args.clear_guild)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"backbone: {problem}", file=sys.stderr)

@@ -21,7 +21,7 @@ from bot.runtime.errors import BackboneTree
 from bot.runtime.http import amortize_bucket_sweeps, pace_requests
 from bot.runtime.pacing import Pacer
 from bot.runtime.scheduler import Scheduler
-from bot.runtime.sync import sync_commands
+from bot.runtime.sync import clear_stale_guilds, sync_commands
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,11 @@ class Backbone(commands.Bot):
                 self.application_id,
                 self.settings.dev_guild_id,
                 force=False,
+            )
+            # After turning DEV_GUILD_ID off (or to another server), the old server would
+            # show every command twice: its guild copies and the global ones.
+            await clear_stale_guilds(
+                self.tree, self.storage, self.application_id, self.settings.dev_guild_id
             )
         if self.background_tasks:
             self.scheduler.start()

@@ -1,4 +1,5 @@
-"""The real command line, run as a subprocess: `python -m bot check | preview | run | --help`.
+"""The real command line, run as a subprocess: `python -m bot check | preview | run | sync |
+--help`.
 
 Every run gets an explicit environment: the caller's, minus the bot's own variables,
 plus KNOWLEDGE_DIR and DATABASE_PATH. `.env` in the working directory is read too, so
@@ -638,3 +639,11 @@ def test_database_too_new_keeps_its_message(env: Env, empty_cwd: Path, tmp_path:
     assert result.returncode == 2
     assert result.stderr.startswith("backbone: the database is at schema version 999, but")
     assert "Upgrade Backbone" in result.stderr
+
+
+def test_sync_help_documents_clear_guild(env: Env) -> None:
+    result = backbone("sync", "--help", env=env)
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    assert "--clear-guild ID remove the commands registered on that server only" in flat
+    assert backbone("sync", "--guild", "1", "--clear-guild", "2", env=env).returncode == 2
