@@ -1,4 +1,4 @@
-"""Command line: `backbone run | check | preview | sync` (also `python -m bot ...`)."""
+"""Command line: `backbone run | check | preview | sync | backup` (also `python -m bot ...`)."""
 
 from __future__ import annotations
 
@@ -207,6 +207,26 @@ def cmd_sync(settings: Settings, guild: int | None, clear_guild: int | None = No
     return _connect(settings, _sync(settings, knowledge, token, guild, clear_guild))
 
 
+def cmd_backup(settings: Settings, target: Path, *, force: bool) -> int:
+    """Copy the database while the bot runs; see `bot.storage.sqlite.backup`."""
+    from bot.storage.sqlite.backup import BackupError, BackupTargetError, backup
+
+    try:
+        result = backup(settings.database_path, target, force=force)
+    except DatabaseFileError as exc:
+        return _fail(exc.describe("DATABASE_PATH"))
+    except BackupTargetError as exc:
+        return _fail(f"cannot back up: {exc}.")
+    except BackupError as exc:
+        print(f"backbone: {exc}; no backup was written.", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"Backed up {settings.database_path} to {result.path}: {result.size:,} bytes, "
+        f"schema version {result.schema_version}, integrity ok."
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backbone",
@@ -240,6 +260,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--guild; they show up twice next to the global ones); the global commands stay. "
         "The bot does this itself at start for a server that is no longer DEV_GUILD_ID",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to PATH, safely while the bot runs",
+        description="Copy the database (DATABASE_PATH) to PATH with SQLite's backup API: a "
+        "consistent copy even while the bot runs, checked with PRAGMA integrity_check and "
+        "readable by its owner only. To restore: stop the bot, copy the backup over "
+        "DATABASE_PATH, start the bot.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the file to write")
+    backup.add_argument(
+        "--force", action="store_true", help="overwrite PATH if it exists (refused otherwise)"
+    )
     return parser
 
 
@@ -253,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(settings)
         if args.command == "preview":
             return cmd_preview(settings, args.invocation)
+        if args.command == "backup":
+            return cmd_backup(settings, args.path, force=args.force)
         return cmd_sync(settings, args.guild, args.clear_guild)
     except ConfigError as exc:
         for problem in exc.problems:

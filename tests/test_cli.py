@@ -1,5 +1,5 @@
 """The real command line, run as a subprocess: `python -m bot check | preview | run | sync |
---help`.
+backup | --help`.
 
 Every run gets an explicit environment: the caller's, minus the bot's own variables,
 plus KNOWLEDGE_DIR and DATABASE_PATH. `.env` in the working directory is read too, so
@@ -8,11 +8,13 @@ tests about the token run from an empty temporary directory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,8 @@ import pytest
 
 from bot.features.knowledge import Knowledge
 from bot.preview import PREVIEWABLE
+from bot.storage.sqlite import SqliteStorage, connection
+from bot.storage.sqlite.migrations import available_migrations
 from tests.conftest import (
     MINIMAL_EXERCISE,
     MINIMAL_SOURCES,
@@ -647,3 +651,172 @@ def test_sync_help_documents_clear_guild(env: Env) -> None:
     flat = " ".join(result.stdout.split())
     assert "--clear-guild ID remove the commands registered on that server only" in flat
     assert backbone("sync", "--guild", "1", "--clear-guild", "2", env=env).returncode == 2
+
+
+# --- backup --------------------------------------------------------------------------------
+
+SUMMARY = re.compile(
+    r"^Backed up (?P<source>.+) to (?P<path>.+): (?P<size>[\d,]+) bytes, "
+    r"schema version (?P<version>\d+), integrity ok\.\n$"
+)
+
+
+def make_database(path: Path, rows: int = 3) -> None:
+    """A migrated database with `rows` facts in bot_state, as the bot would leave it."""
+
+    async def create() -> None:
+        storage = await SqliteStorage.open(path)
+        try:
+            for n in range(rows):
+                await storage.write(lambda tx, n=n: tx.state.set_state(f"row:{n}", str(n)))
+        finally:
+            await storage.close()
+
+    asyncio.run(create())
+
+
+def facts(path: Path) -> dict[str, str]:
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as c:
+        return dict(c.execute("SELECT key, value FROM bot_state WHERE key LIKE 'row:%'"))
+
+
+def rows_in(path: Path) -> int:
+    """How many facts `path` alone holds (none if even the table is still in a WAL)."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as c:
+        tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master")}
+    return len(facts(path)) if "bot_state" in tables else 0
+
+
+def test_backup_writes_a_checked_private_copy(env: Env, tmp_path: Path) -> None:
+    database = Path(env["DATABASE_PATH"])
+    make_database(database)
+    target = tmp_path / "backups" / "backbone-2026-11-29.db"
+    target.parent.mkdir()
+    result = backbone("backup", str(target), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    summary = SUMMARY.match(result.stdout)
+    assert summary, result.stdout
+    assert summary["path"] == str(target)
+    assert int(summary["size"].replace(",", "")) == target.stat().st_size
+    assert int(summary["version"]) == available_migrations()[-1].version
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert facts(target) == {"row:0": "0", "row:1": "1", "row:2": "2"}
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no -wal, no leftovers
+    with contextlib.closing(sqlite3.connect(target)) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_backup_refuses_to_overwrite_without_force(env: Env, tmp_path: Path) -> None:
+    make_database(Path(env["DATABASE_PATH"]))
+    target = tmp_path / "backup.db"
+    target.write_text("last week's backup", encoding="utf-8")
+    result = backbone("backup", str(target), env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"backbone: cannot back up: {target} already exists; pass --force to overwrite it, "
+        "or name a new file.\n"
+    )
+    assert target.read_text(encoding="utf-8") == "last week's backup"
+    forced = backbone("backup", "--force", str(target), env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert len(facts(target)) == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "missing/backup.db",
+            "cannot write {tmp}/missing/backup.db: the folder {tmp}/missing does not exist",
+        ),
+        ("data", "{tmp}/data is a folder; name a file, e.g. {tmp}/data/backbone.db"),
+        ("data/backbone.db", "{tmp}/data/backbone.db is the database itself; name another file"),
+    ],
+)
+def test_backup_to_a_bad_path_says_why(env: Env, tmp_path: Path, target: str, message: str) -> None:
+    make_database(Path(env["DATABASE_PATH"]))
+    result = backbone("backup", "--force", f"{tmp_path}/{target}", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("backbone: cannot back up: " + message.format(tmp=tmp_path)), (
+        result.stderr
+    )
+
+
+def test_backup_without_a_database_names_database_path(env: Env, tmp_path: Path) -> None:
+    result = backbone("backup", str(tmp_path / "backup.db"), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"backbone: DATABASE_PATH={env['DATABASE_PATH']!r}: there is no database here"
+    )
+    assert not Path(env["DATABASE_PATH"]).exists(), "backup created an empty database"
+    assert not (tmp_path / "backup.db").exists()
+
+
+def test_backup_of_a_file_that_is_not_a_database(env: Env, tmp_path: Path) -> None:
+    path, problem = not_a_database(tmp_path)
+    env["DATABASE_PATH"] = str(path)
+    result = backbone("backup", str(tmp_path / "backup.db"), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"backbone: DATABASE_PATH={str(path)!r}: {problem}")
+
+
+async def test_backup_while_another_connection_keeps_writing(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's own connection (WAL, automatic checkpoints off) commits row after row
+    while `backbone backup` runs: the copy holds every row committed before the backup
+    started, in order and without gaps, although the database file alone does not."""
+    monkeypatch.setattr(connection, "CHECKPOINT_INTERVAL", 3600.0)  # all of it stays in WAL
+    database = Path(env["DATABASE_PATH"])
+    storage = await SqliteStorage.open(database)
+    committed = 0
+    stop, warmed_up = asyncio.Event(), asyncio.Event()
+
+    async def write_row(n: int) -> None:
+        await storage.write(lambda tx: tx.state.set_state(f"row:{n}", str(n)))
+
+    async def keep_writing() -> None:
+        nonlocal committed
+        while not stop.is_set():
+            await write_row(committed)
+            committed += 1
+            if committed >= 200:
+                warmed_up.set()
+            await asyncio.sleep(0)
+
+    writer = asyncio.create_task(keep_writing())
+    try:
+        await asyncio.wait_for(warmed_up.wait(), TIMEOUT)
+        before = committed
+        target = tmp_path / "live-backup.db"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "backup",
+            str(target),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        after = committed
+    finally:
+        stop.set()
+        await writer
+    try:
+        assert proc.returncode == 0, err.decode()
+        assert SUMMARY.match(out.decode()), out
+        copied = facts(target)
+        assert after > before, "nothing was written while the backup ran"
+        assert before <= len(copied) <= after, (before, len(copied), after)
+        assert copied == {f"row:{n}": str(n) for n in range(len(copied))}
+        # What a file copy would have missed: the committed rows still in the WAL.
+        plain = tmp_path / "file-copy.db"
+        shutil.copyfile(database, plain)
+        assert rows_in(plain) < before
+    finally:
+        await storage.close()

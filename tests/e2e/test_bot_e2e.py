@@ -7,7 +7,10 @@ limit or break the bot get their own double and process (`double`, `bot_process`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sqlite3
+import sys
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -396,6 +399,38 @@ async def test_sync_command_registers_on_request(
     assert f"Synced {len(put.json)} slash commands to server {double.guild.id}." in bot.stdout()
     assert not double.connections, "sync must not open the gateway"
     assert bot.token not in bot.all_output()
+
+
+async def test_backup_while_the_bot_runs_holds_what_it_just_committed(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    bot = await bot_process()
+    member = double.make_user("backup-member")
+    logged = await run(double, "backday", subcommand="log", user=member)
+    assert logged.type == 4, logged.data
+    target = bot.workdir / "backup.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "backup",
+        str(target),
+        cwd=bot.cwd,
+        env=bot.environment(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().startswith(f"Backed up {bot.db_path} to {target}: ")
+    with contextlib.closing(sqlite3.connect(target)) as copy:
+        assert copy.execute(
+            "SELECT count(*) FROM backday_logs WHERE user_id = ?", (int(member["id"]),)
+        ).fetchone() == (1,)
+        assert copy.execute("SELECT count(*) FROM bot_state").fetchone()[0] >= 1
+    # The bot never noticed.
+    assert_public_embed(await run(double, "cue", {"exercise": "rows"}), "Barbell row")
+    assert not double.violations
 
 
 async def test_forced_disconnect_resumes_and_replays_missed_events(
