@@ -4,22 +4,41 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench check clean
+.PHONY: run test lint bench check clean venv-stale
 
-$(BIN)/python:
+# The oldest Python the project supports, from `requires-python = ">=3.11"` in
+# pyproject.toml, as "3, 11" for a comparison with sys.version_info.
+comma := ,
+MIN_PYTHON := $(shell sed -n 's/^requires-python *= *">= *\([0-9][0-9]*\)\.\([0-9][0-9]*\)".*/\1, \2/p' pyproject.toml)
+MIN_VERSION := $(subst $(comma) ,.,$(MIN_PYTHON))
+SUPPORTED := import sys; sys.exit(sys.version_info < ($(MIN_PYTHON)))
+
+# A .venv left by an older checkout may run a Python this project no longer supports, or
+# none at all (its interpreter was upgraded away): then its bin/python fails this check
+# and every target below rebuilds it from scratch instead of failing oddly later.
+VENV_STALE := $(shell test -e $(VENV) && { $(BIN)/python -c '$(SUPPORTED)' >/dev/null 2>&1 || echo yes; })
+REBUILD_VENV := $(if $(VENV_STALE),venv-stale)
+
+$(BIN)/python: $(REBUILD_VENV)
 	$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c '$(SUPPORTED)' || { echo "$(PYTHON) is older than Python $(MIN_VERSION); run make with PYTHON=python3.12 (or another newer one)." >&2; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+venv-stale:
+	@echo "$(VENV) runs an unsupported Python (needs $(MIN_VERSION) or newer) or is broken: rebuilding it."
+	rm -rf $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml $(REBUILD_VENV) | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(REBUILD_VENV) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# Owner-only from the first byte: it will hold the bot's token.
 .env:
-	cp .env.example .env
+	install -m 600 .env.example .env
 
 ## Install and start the bot (reads DISCORD_TOKEN from the environment or .env).
 run: $(VENV)/.installed-run .env

@@ -1,4 +1,4 @@
-"""Command line: `backbone run | check | preview | sync` (also `python -m bot ...`)."""
+"""Command line: `backbone run | check | preview | sync | backup` (also `python -m bot ...`)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
 from bot.storage import Storage
 from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import DatabaseTooNewError
 
 EXIT_OK = 0
@@ -80,17 +81,43 @@ async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
     return EXIT_OK
 
 
-async def _sync(settings: Settings, knowledge: Knowledge, token: Secret, guild: int | None) -> int:
+async def _sync(
+    settings: Settings,
+    knowledge: Knowledge,
+    token: Secret,
+    guild: int | None,
+    clear_guild: int | None = None,
+) -> int:
+    from bot.runtime.sync import clear_guild as clear_guild_copies
     from bot.runtime.sync import sync_commands
 
     storage = await SqliteStorage.open(settings.database_path)
+    target = clear_guild if clear_guild is not None else guild
     try:
         bot = _make_bot(settings, knowledge, storage, serve=False)
         async with bot:
             await bot.login(token.reveal())
-            count = await sync_commands(bot.tree, storage, bot.application_id, guild, force=True)
+            if clear_guild is not None:
+                await clear_guild_copies(bot.tree, storage, bot.application_id, clear_guild)
+            else:
+                count = await sync_commands(
+                    bot.tree, storage, bot.application_id, guild, force=True
+                )
+    except (discord.Forbidden, discord.NotFound) as exc:
+        if target is None:
+            raise
+        return _fail(
+            f"Discord refused access to server {target} ({exc.text or exc.status}): is the "
+            "bot in that server, invited with the applications.commands scope?"
+        )
     finally:
         await storage.close()
+    if clear_guild is not None:
+        print(
+            f"Removed the slash commands registered on server {clear_guild} only; "
+            "the global ones stay."
+        )
+        return EXIT_OK
     where = f"server {guild}" if guild else "all servers (global; may take up to an hour to show)"
     print(f"Synced {count or 0} slash commands to {where}.")
     return EXIT_OK
@@ -121,6 +148,8 @@ def _connect(settings: Settings, session: Coroutine[Any, Any, int]) -> int:
         return _fail("Discord refused a privileged intent; Backbone should need none.")
     except DatabaseTooNewError as exc:
         return _fail(str(exc))
+    except DatabaseFileError as exc:
+        return _fail(exc.describe("DATABASE_PATH"))
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
         print(f"backbone: cannot reach Discord at {settings.api_base_url}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -171,11 +200,31 @@ def cmd_preview(settings: Settings, lines: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def cmd_sync(settings: Settings, guild: int | None) -> int:
+def cmd_sync(settings: Settings, guild: int | None, clear_guild: int | None = None) -> int:
     token = settings.require_token()
     setup_logging(settings)
     knowledge = _load_knowledge(settings.knowledge_dir)
-    return _connect(settings, _sync(settings, knowledge, token, guild))
+    return _connect(settings, _sync(settings, knowledge, token, guild, clear_guild))
+
+
+def cmd_backup(settings: Settings, target: Path, *, force: bool) -> int:
+    """Copy the database while the bot runs; see `bot.storage.sqlite.backup`."""
+    from bot.storage.sqlite.backup import BackupError, BackupTargetError, backup
+
+    try:
+        result = backup(settings.database_path, target, force=force)
+    except DatabaseFileError as exc:
+        return _fail(exc.describe("DATABASE_PATH"))
+    except BackupTargetError as exc:
+        return _fail(f"cannot back up: {exc}.")
+    except BackupError as exc:
+        print(f"backbone: {exc}; no backup was written.", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"Backed up {settings.database_path} to {result.path}: {result.size:,} bytes, "
+        f"schema version {result.schema_version}, integrity ok."
+    )
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,8 +245,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="one or more quoted slash commands: /cue, /why-back-pain, /ask, /posture tip, /help "
         "(the others need a live server)",
     )
-    sync = commands.add_parser("sync", help="register the slash commands with Discord now")
-    sync.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
+    sync = commands.add_parser(
+        "sync",
+        help="register the slash commands with Discord now",
+        description="Register the slash commands with Discord now (globally unless --guild).",
+    )
+    target = sync.add_mutually_exclusive_group()
+    target.add_argument("--guild", type=int, metavar="ID", help="sync to one server (instant)")
+    target.add_argument(
+        "--clear-guild",
+        type=int,
+        metavar="ID",
+        help="remove the commands registered on that server only (left by DEV_GUILD_ID or "
+        "--guild; they show up twice next to the global ones); the global commands stay. "
+        "The bot does this itself at start for a server that is no longer DEV_GUILD_ID",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to PATH, safely while the bot runs",
+        description="Copy the database (DATABASE_PATH) to PATH with SQLite's backup API: a "
+        "consistent copy even while the bot runs, checked with PRAGMA integrity_check and "
+        "readable by its owner only. To restore: stop the bot, copy the backup over "
+        "DATABASE_PATH, start the bot.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the file to write")
+    backup.add_argument(
+        "--force", action="store_true", help="overwrite PATH if it exists (refused otherwise)"
+    )
     return parser
 
 
@@ -211,7 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(settings)
         if args.command == "preview":
             return cmd_preview(settings, args.invocation)
-        return cmd_sync(settings, args.guild)
+        if args.command == "backup":
+            return cmd_backup(settings, args.path, force=args.force)
+        return cmd_sync(settings, args.guild, args.clear_guild)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"backbone: {problem}", file=sys.stderr)

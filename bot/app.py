@@ -15,10 +15,13 @@ from bot.config import DISCORD_API, Settings
 from bot.core.clock import Clock, utc_now
 from bot.features.knowledge.store import KnowledgeStore
 from bot.features.posture.service import PostureService
+from bot.features.streaks.reminders import BackdayReminderService
 from bot.features.streaks.service import StreakService
 from bot.runtime.errors import BackboneTree
-from bot.runtime.http import amortize_bucket_sweeps
-from bot.runtime.sync import sync_commands
+from bot.runtime.http import amortize_bucket_sweeps, pace_requests
+from bot.runtime.pacing import Pacer
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.sync import clear_stale_guilds, sync_commands
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,9 @@ class Backbone(commands.Bot):
             tree_cls=BackboneTree,
         )
         amortize_bucket_sweeps(self.http)
+        self.pacer = Pacer(settings.global_rate_limit)
+        """The one budget every request the bot starts on its own waits for."""
+        pace_requests(self.http, self.pacer)
         self.settings = settings
         self.knowledge = knowledge
         self.storage = storage
@@ -82,9 +88,16 @@ class Backbone(commands.Bot):
             clock,
             timezone_changed=self.streaks.recompute_member,
         )
+        self.backday_reminders = BackdayReminderService(
+            storage, clock, timezone_changed=self.streaks.recompute_member
+        )
+        self.scheduler = Scheduler(storage, clock)
+        """Every timed delivery; features register their jobs when they load."""
+        self.posture.wake = self.scheduler.wake
+        self.backday_reminders.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
-        """Whether cogs start their background loops (not for `sync` or `preview`)."""
+        """Whether the scheduler runs (only under `backbone run`, not `sync` or `preview`)."""
 
     async def setup_hook(self) -> None:
         if self.settings.api_base_url != DISCORD_API:
@@ -104,6 +117,18 @@ class Backbone(commands.Bot):
                 self.settings.dev_guild_id,
                 force=False,
             )
+            # After turning DEV_GUILD_ID off (or to another server), the old server would
+            # show every command twice: its guild copies and the global ones.
+            await clear_stale_guilds(
+                self.tree, self.storage, self.application_id, self.settings.dev_guild_id
+            )
+        if self.background_tasks:
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await super().close()
+        await self.pacer.close()
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))

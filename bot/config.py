@@ -124,7 +124,10 @@ class Settings:
             )
         database_path = Path(get("DATABASE_PATH", "data/backbone.db"))
         if database_path.exists() and database_path.is_dir():
-            problems.append(f"DATABASE_PATH={str(database_path)!r} is a directory; name a file.")
+            problems.append(
+                f"DATABASE_PATH={str(database_path)!r} is a directory, not a database file; "
+                f"name a file, e.g. {str(database_path / 'backbone.db')!r}."
+            )
         if problems:
             raise ConfigError(problems)
         return cls(

@@ -159,6 +159,8 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
         permissions: int | str | None = None,
         guild: int | None = None,
         dm: bool = False,
+        private: bool = False,
+        user_install: bool = False,
         channel: int | None = None,
         locale: str = "en-US",
         permission_override: bool = False,
@@ -166,13 +168,18 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
     ) -> InteractionHandle:
         """Send an INTERACTION_CREATE for `/name [group] [subcommand] options...`.
 
-        `guild=None` means the double's first guild; `dm=True` a DM with the bot. Like
+        `guild=None` means the double's first guild; `dm=True` a DM with the bot;
+        `private=True` a DM between members where the invoker installed the app for
+        themselves (interaction context 2); `user_install=True` the invoker's own install
+        used in a server (context 0, authorized by the user, not the server). Like
         Discord's client, this refuses to invoke what a member could not see: an
         unregistered command, a missing required option, a command whose
         `default_member_permissions` the member lacks (unless `permission_override=True`,
         modelling a server's Integrations override).
         """
         guild_spec: GuildSpec | None = None
+        if private:
+            dm = True
         if not dm:
             guild_spec = self.guild if guild is None else self._guild_by_id(guild)
             if guild_spec is None:
@@ -194,10 +201,17 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
                     f"{member_perms} (needs {dmp}); pass permission_override=True to model "
                     "a server's Integrations override"
                 )
-        elif command.get("dm_permission") is False or (
-            command.get("contexts") is not None and 1 not in command["contexts"]
+        elif not private and (
+            command.get("dm_permission") is False
+            or (command.get("contexts") is not None and 1 not in command["contexts"])
         ):
             raise PermissionError(f"{where} is not available in DMs")
+        installs = command.get("integration_types") or [0]
+        contexts = command.get("contexts")
+        if private and (1 not in installs or contexts is None or 2 not in contexts):
+            raise PermissionError(f"Discord would not show {where} in a private channel")
+        if user_install and 1 not in installs:
+            raise PermissionError(f"{where} cannot be installed by a user")
 
         schema = command.get("options") or []
         values = dict(options or {})
@@ -258,6 +272,8 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
             guild=guild_spec,
             channel=channel,
             locale=locale,
+            private=private,
+            user_install=user_install,
             command=command,
             focused=focused_schema if _focused is not None else None,
         )
@@ -275,6 +291,8 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
         command: Json | None = None,
         focused: Json | None = None,
         message: Json | None = None,
+        private: bool = False,
+        user_install: bool = False,
     ) -> InteractionHandle:
         """Wrap `data` in an interaction the way Discord does, dispatch it, return its handle."""
         iid = self.snowflake()
@@ -303,8 +321,28 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
                 channel=self._channel_payload(guild, index, with_guild=True),
                 member=self._member_payload(invoker, roles=[], permissions=permissions),
                 app_permissions=str(BOT_PERMISSIONS),
-                authorizing_integration_owners={"0": str(guild.id)},
+                authorizing_integration_owners=(
+                    {"1": str(invoker["id"])} if user_install else {"0": str(guild.id)}
+                ),
                 context=0,
+            )
+        elif private:
+            # A DM between the invoker and another member: the bot is not in it.
+            channel_id = self.snowflake()
+            other = self.make_user(f"friend-of-{invoker['username']}")
+            payload.update(
+                channel_id=str(channel_id),
+                channel={
+                    "id": str(channel_id),
+                    "type": 1,
+                    "last_message_id": None,
+                    "flags": 0,
+                    "recipients": [other],
+                },
+                user=invoker,
+                app_permissions=str(EVERYDAY_MEMBER_PERMISSIONS),
+                authorizing_integration_owners={"1": str(invoker["id"])},
+                context=2,
             )
         else:
             channel_id = self._dm_channel_for(int(invoker["id"]))

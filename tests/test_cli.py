@@ -1,4 +1,5 @@
-"""The real command line, run as a subprocess: `python -m bot check | preview | run | --help`.
+"""The real command line, run as a subprocess: `python -m bot check | preview | run | sync |
+backup | --help`.
 
 Every run gets an explicit environment: the caller's, minus the bot's own variables,
 plus KNOWLEDGE_DIR and DATABASE_PATH. `.env` in the working directory is read too, so
@@ -7,16 +8,26 @@ tests about the token run from an empty temporary directory.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
+import shutil
+import sqlite3
+import stat
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.features.knowledge import Knowledge
 from bot.preview import PREVIEWABLE
+from bot.storage.sqlite import SqliteStorage, connection
+from bot.storage.sqlite.migrations import available_migrations
 from tests.conftest import (
     MINIMAL_EXERCISE,
     MINIMAL_SOURCES,
@@ -507,3 +518,305 @@ def test_bad_setting_in_dot_env_is_reported(env: Env, empty_cwd: Path) -> None:
     result = backbone("check", env=env, cwd=empty_cwd)
     assert result.returncode == 2
     assert result.stderr.startswith("backbone: LOG_LEVEL='shouty'")
+
+
+# --- a DATABASE_PATH that cannot work ----------------------------------------------------
+
+UNREACHABLE_DISCORD = "http://127.0.0.1:9"  # nothing listens: contacting it would say so
+
+
+def not_a_database(root: Path) -> tuple[Path, str]:
+    path = root / "notes.db"
+    path.write_text("shopping list: chalk, straps, a foam roller\n" * 50, encoding="utf-8")
+    return path, "this file is not a SQLite database"
+
+
+def under_a_regular_file(root: Path) -> tuple[Path, str]:
+    (root / "data").write_text("a file where a folder should be\n", encoding="utf-8")
+    return root / "data" / "backbone.db", f"{root / 'data'} is a regular file, not a folder"
+
+
+def a_directory(root: Path) -> tuple[Path, str]:
+    (root / "data").mkdir()
+    return root / "data", "is a directory, not a database file"
+
+
+@pytest.mark.parametrize("case", [not_a_database, under_a_regular_file, a_directory])
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_bad_database_path_stops_start_up_with_one_clear_line(
+    env: Env, empty_cwd: Path, tmp_path: Path, command: str, case: Any
+) -> None:
+    path, problem = case(tmp_path)
+    before = path.read_bytes() if path.is_file() else None
+    env.update(
+        DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(path), DISCORD_API_BASE_URL=UNREACHABLE_DISCORD
+    )
+    result = backbone(command, env=env, cwd=empty_cwd)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"backbone: DATABASE_PATH={str(path)!r}"), line
+    assert problem in line
+    assert "cannot reach Discord" not in line, "it went to Discord before opening the database"
+    assert TOKEN not in result.stdout + result.stderr
+    if before is not None:
+        assert path.read_bytes() == before, "the file was changed"
+
+
+def unprivileged(argv: list[str]) -> list[str]:
+    """`argv` run as a user without root's right to write anywhere (nobody, via setpriv,
+    when the tests run as root)."""
+    if os.geteuid() != 0:
+        return argv
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: root may write to any folder")
+    dropped = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    probe = subprocess.run(
+        [*dropped[: -len(argv)], sys.executable, "-c", "import bot"],
+        cwd="/",
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"cannot run the bot as an unprivileged user here: {probe.stderr[-200:]!r}")
+    return dropped
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder another user can reach (pytest's tmp_path is private to the test's user)."""
+    root = Path(tempfile.mkdtemp(prefix="backbone-test-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        for folder in (root, *root.rglob("*")):
+            if folder.is_dir():
+                folder.chmod(0o755)
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["in-folder", "in-new-subfolder"])
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_database_in_an_unwritable_folder_says_so(
+    env: Env, shared_tmp: Path, command: str, nested: bool
+) -> None:
+    folder = shared_tmp / "readonly"
+    folder.mkdir(mode=0o555)
+    folder.chmod(0o555)
+    path = folder / "data" / "backbone.db" if nested else folder / "backbone.db"
+    env.update(
+        DISCORD_TOKEN=TOKEN,
+        DATABASE_PATH=str(path),
+        DISCORD_API_BASE_URL=UNREACHABLE_DISCORD,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    result = subprocess.run(
+        unprivileged([sys.executable, "-m", "bot", command]),
+        cwd=shared_tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"backbone: DATABASE_PATH={str(path)!r}: the user the bot runs as")
+    verb = "create folders in" if nested else "write to"
+    assert f"may not {verb} {folder} (permission denied)" in line
+    assert f"Give that user write access to {folder}" in line
+    assert "cannot reach Discord" not in line
+    assert not list(folder.iterdir())
+
+
+def test_database_too_new_keeps_its_message(env: Env, empty_cwd: Path, tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        raw.execute("PRAGMA user_version = 999")
+    env.update(
+        DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(path), DISCORD_API_BASE_URL=UNREACHABLE_DISCORD
+    )
+    result = backbone("run", env=env, cwd=empty_cwd)
+    assert result.returncode == 2
+    assert result.stderr.startswith("backbone: the database is at schema version 999, but")
+    assert "Upgrade Backbone" in result.stderr
+
+
+def test_sync_help_documents_clear_guild(env: Env) -> None:
+    result = backbone("sync", "--help", env=env)
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    assert "--clear-guild ID remove the commands registered on that server only" in flat
+    assert backbone("sync", "--guild", "1", "--clear-guild", "2", env=env).returncode == 2
+
+
+# --- backup --------------------------------------------------------------------------------
+
+SUMMARY = re.compile(
+    r"^Backed up (?P<source>.+) to (?P<path>.+): (?P<size>[\d,]+) bytes, "
+    r"schema version (?P<version>\d+), integrity ok\.\n$"
+)
+
+
+def make_database(path: Path, rows: int = 3) -> None:
+    """A migrated database with `rows` facts in bot_state, as the bot would leave it."""
+
+    async def create() -> None:
+        storage = await SqliteStorage.open(path)
+        try:
+            for n in range(rows):
+                await storage.write(lambda tx, n=n: tx.state.set_state(f"row:{n}", str(n)))
+        finally:
+            await storage.close()
+
+    asyncio.run(create())
+
+
+def facts(path: Path) -> dict[str, str]:
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as c:
+        return dict(c.execute("SELECT key, value FROM bot_state WHERE key LIKE 'row:%'"))
+
+
+def rows_in(path: Path) -> int:
+    """How many facts `path` alone holds (none if even the table is still in a WAL)."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as c:
+        tables = {name for (name,) in c.execute("SELECT name FROM sqlite_master")}
+    return len(facts(path)) if "bot_state" in tables else 0
+
+
+def test_backup_writes_a_checked_private_copy(env: Env, tmp_path: Path) -> None:
+    database = Path(env["DATABASE_PATH"])
+    make_database(database)
+    target = tmp_path / "backups" / "backbone-2026-11-29.db"
+    target.parent.mkdir()
+    result = backbone("backup", str(target), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    summary = SUMMARY.match(result.stdout)
+    assert summary, result.stdout
+    assert summary["path"] == str(target)
+    assert int(summary["size"].replace(",", "")) == target.stat().st_size
+    assert int(summary["version"]) == available_migrations()[-1].version
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert facts(target) == {"row:0": "0", "row:1": "1", "row:2": "2"}
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no -wal, no leftovers
+    with contextlib.closing(sqlite3.connect(target)) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_backup_refuses_to_overwrite_without_force(env: Env, tmp_path: Path) -> None:
+    make_database(Path(env["DATABASE_PATH"]))
+    target = tmp_path / "backup.db"
+    target.write_text("last week's backup", encoding="utf-8")
+    result = backbone("backup", str(target), env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"backbone: cannot back up: {target} already exists; pass --force to overwrite it, "
+        "or name a new file.\n"
+    )
+    assert target.read_text(encoding="utf-8") == "last week's backup"
+    forced = backbone("backup", "--force", str(target), env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert len(facts(target)) == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "missing/backup.db",
+            "cannot write {tmp}/missing/backup.db: the folder {tmp}/missing does not exist",
+        ),
+        ("data", "{tmp}/data is a folder; name a file, e.g. {tmp}/data/backbone.db"),
+        ("data/backbone.db", "{tmp}/data/backbone.db is the database itself; name another file"),
+    ],
+)
+def test_backup_to_a_bad_path_says_why(env: Env, tmp_path: Path, target: str, message: str) -> None:
+    make_database(Path(env["DATABASE_PATH"]))
+    result = backbone("backup", "--force", f"{tmp_path}/{target}", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("backbone: cannot back up: " + message.format(tmp=tmp_path)), (
+        result.stderr
+    )
+
+
+def test_backup_without_a_database_names_database_path(env: Env, tmp_path: Path) -> None:
+    result = backbone("backup", str(tmp_path / "backup.db"), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"backbone: DATABASE_PATH={env['DATABASE_PATH']!r}: there is no database here"
+    )
+    assert not Path(env["DATABASE_PATH"]).exists(), "backup created an empty database"
+    assert not (tmp_path / "backup.db").exists()
+
+
+def test_backup_of_a_file_that_is_not_a_database(env: Env, tmp_path: Path) -> None:
+    path, problem = not_a_database(tmp_path)
+    env["DATABASE_PATH"] = str(path)
+    result = backbone("backup", str(tmp_path / "backup.db"), env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"backbone: DATABASE_PATH={str(path)!r}: {problem}")
+
+
+async def test_backup_while_another_connection_keeps_writing(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's own connection (WAL, automatic checkpoints off) commits row after row
+    while `backbone backup` runs: the copy holds every row committed before the backup
+    started, in order and without gaps, although the database file alone does not."""
+    monkeypatch.setattr(connection, "CHECKPOINT_INTERVAL", 3600.0)  # all of it stays in WAL
+    database = Path(env["DATABASE_PATH"])
+    storage = await SqliteStorage.open(database)
+    committed = 0
+    stop, warmed_up = asyncio.Event(), asyncio.Event()
+
+    async def write_row(n: int) -> None:
+        await storage.write(lambda tx: tx.state.set_state(f"row:{n}", str(n)))
+
+    async def keep_writing() -> None:
+        nonlocal committed
+        while not stop.is_set():
+            await write_row(committed)
+            committed += 1
+            if committed >= 200:
+                warmed_up.set()
+            await asyncio.sleep(0)
+
+    writer = asyncio.create_task(keep_writing())
+    try:
+        await asyncio.wait_for(warmed_up.wait(), TIMEOUT)
+        before = committed
+        target = tmp_path / "live-backup.db"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "backup",
+            str(target),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        after = committed
+    finally:
+        stop.set()
+        await writer
+    try:
+        assert proc.returncode == 0, err.decode()
+        assert SUMMARY.match(out.decode()), out
+        copied = facts(target)
+        assert after > before, "nothing was written while the backup ran"
+        assert before <= len(copied) <= after, (before, len(copied), after)
+        assert copied == {f"row:{n}": str(n) for n in range(len(copied))}
+        # What a file copy would have missed: the committed rows still in the WAL.
+        plain = tmp_path / "file-copy.db"
+        shutil.copyfile(database, plain)
+        assert rows_in(plain) < before
+    finally:
+        await storage.close()

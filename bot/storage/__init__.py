@@ -1,7 +1,8 @@
 """Storage: the only place with SQL.
 
 Features speak to `Storage` (in `base`) through the typed stores of one `Transaction`:
-`settings`, `streaks`, `posture`, `privacy` and `state`, each declared with its records
+`settings`, `streaks`, `posture`, `privacy`, `state`, `schedule` and
+`backday_reminders`, each declared with its records
 in the module of that name. `sqlite/` is the embedded backend.
 """
 

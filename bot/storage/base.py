@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from bot.storage.backday_reminders import BackdayReminderStore
 from bot.storage.posture import PostureStore
 from bot.storage.privacy import PrivacyStore
+from bot.storage.schedule import ScheduleStore
 from bot.storage.settings import SettingsStore
 from bot.storage.state import StateStore
 from bot.storage.streaks import StreakStore
@@ -36,6 +38,10 @@ class Transaction(Protocol):
     def privacy(self) -> PrivacyStore: ...
     @property
     def state(self) -> StateStore: ...
+    @property
+    def schedule(self) -> ScheduleStore: ...
+    @property
+    def backday_reminders(self) -> BackdayReminderStore: ...
 
 
 Unit = Callable[[Transaction], T]

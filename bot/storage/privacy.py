@@ -85,12 +85,28 @@ MEMBER_TABLES: tuple[MemberTable, ...] = (
         "topic_id",
         "The posture topics you have seen in the current rotation.",
     ),
+    MemberTable(
+        "backday_reminders",
+        "user_id",
+        "user_id",
+        "Your streak-at-risk reminder: weekday, time, next due instant, DM channel and status.",
+    ),
+    MemberTable(
+        "backday_reminder_deliveries",
+        "user_id",
+        "week",
+        "Each week a streak-at-risk reminder was due for you, and how it went.",
+    ),
 )
 
 NO_MEMBER_DATA: dict[str, str] = {
     "bot_state": "facts the bot keeps about itself (e.g. the synced command tree's hash)",
     "guild_settings": "per-server settings chosen by server admins",
     "server_nudges": "the schedule of each server's public channel nudge",
+    "schedule": (
+        "when each timed delivery is next due, kept by triggers from the tables it indexes: "
+        "a member's rows go when their reminders are deleted"
+    ),
     "standing_counts": (
         "how many shown members share each streak and all-time standing: counts with no "
         "ids, kept by triggers on member_stats, so deleting a member's stats updates it"

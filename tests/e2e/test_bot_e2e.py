@@ -7,7 +7,10 @@ limit or break the bot get their own double and process (`double`, `bot_process`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sqlite3
+import sys
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -29,6 +32,7 @@ from tests.e2e.helpers import NO_PINGS, assert_no_pings, assert_public_embed, em
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 COMMANDS_PUT = r"^/applications/\d+/commands$"
+GUILD_COMMANDS_PUT = r"^/applications/\d+/guilds/\d+/commands$"
 GUILDS = 1  # the only gateway intent Backbone needs
 
 
@@ -143,8 +147,8 @@ async def test_help_is_ephemeral_and_lists_every_command(live: Live) -> None:
     reply = await run(live.double, "help")
     assert reply.type == 4
     assert reply.ephemeral
-    listing = embed_of(reply)["fields"][0]["value"]
-    for name in ["/cue", "/why-back-pain", "/ask", "/help", "/coach reload"]:
+    listing = "\n".join(field["value"] for field in embed_of(reply)["fields"])
+    for name in ["/cue", "/why-back-pain", "/ask", "/help", "/coach reload", "/streak"]:
         assert name in listing
 
 
@@ -326,6 +330,62 @@ async def test_dev_guild_id_syncs_to_that_server(
     assert not double.violations
 
 
+async def test_turning_dev_guild_id_off_removes_that_servers_copies(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    """DEV_GUILD_ID set, then unset: the test server would show every command twice (its
+    guild copies and the global ones) unless the bot empties its list at the next start."""
+    guild_id = double.guild.id
+    bot = await bot_process(env={"DEV_GUILD_ID": str(guild_id)})
+    tree = set(double.registered(guild_id))
+    assert {"cue", "why-back-pain", "ask", "help", "coach"} <= tree
+    assert double.registered() == {}
+
+    del bot.extra_env["DEV_GUILD_ID"]
+    assert await bot.restart() == 0, bot.log_tail()
+
+    assert double.registered(guild_id) == {}, "the guild copies are still registered"
+    assert set(double.registered()) == tree, "the global commands are not all there"
+    assert [len(put.json) for put in double.requests_to("PUT", GUILD_COMMANDS_PUT)] == [
+        len(tree),
+        0,
+    ]
+    assert f"Removed the guild copies of the slash commands from server {guild_id}" in (
+        bot.stderr()
+    )
+    handle = await double.slash("cue", {"exercise": "rows"})
+    assert_public_embed(await handle.response(), "Barbell row")
+
+    await bot.restart()  # forgotten: nothing more to remove, nothing to sync
+    assert len(double.requests_to("PUT", GUILD_COMMANDS_PUT)) == 2
+    assert len(double.requests_to("PUT", COMMANDS_PUT)) == 1
+    assert not double.violations
+
+
+async def test_sync_clear_guild_removes_that_servers_copies_on_request(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    guild_id = str(double.guild.id)
+    cli = await bot_process(argv=("-m", "bot", "sync", "--guild", guild_id), wait_ready=False)
+    assert await cli.wait_exit(timeout=30) == 0, cli.log_tail()
+    assert double.registered(double.guild.id)
+
+    cli.argv = ("-m", "bot", "sync", "--clear-guild", guild_id)
+    await cli.start(wait_ready=False)
+    assert await cli.wait_exit(timeout=30) == 0, cli.log_tail()
+    assert double.registered(double.guild.id) == {}
+    assert cli.stdout() == (
+        f"Removed the slash commands registered on server {guild_id} only; the global ones stay.\n"
+    )
+    assert not double.connections, "sync must not open the gateway"
+
+    cli.argv = ("-m", "bot", "sync", "--clear-guild", "999999999999999999")
+    await cli.start(wait_ready=False)
+    assert await cli.wait_exit(timeout=30) == 2
+    assert "Discord refused access to server 999999999999999999" in cli.stderr()
+    assert "Traceback" not in cli.stderr()
+
+
 async def test_sync_command_registers_on_request(
     double: DiscordDouble, bot_process: LaunchBot
 ) -> None:
@@ -339,6 +399,38 @@ async def test_sync_command_registers_on_request(
     assert f"Synced {len(put.json)} slash commands to server {double.guild.id}." in bot.stdout()
     assert not double.connections, "sync must not open the gateway"
     assert bot.token not in bot.all_output()
+
+
+async def test_backup_while_the_bot_runs_holds_what_it_just_committed(
+    double: DiscordDouble, bot_process: LaunchBot
+) -> None:
+    bot = await bot_process()
+    member = double.make_user("backup-member")
+    logged = await run(double, "backday", subcommand="log", user=member)
+    assert logged.type == 4, logged.data
+    target = bot.workdir / "backup.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "backup",
+        str(target),
+        cwd=bot.cwd,
+        env=bot.environment(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().startswith(f"Backed up {bot.db_path} to {target}: ")
+    with contextlib.closing(sqlite3.connect(target)) as copy:
+        assert copy.execute(
+            "SELECT count(*) FROM backday_logs WHERE user_id = ?", (int(member["id"]),)
+        ).fetchone() == (1,)
+        assert copy.execute("SELECT count(*) FROM bot_state").fetchone()[0] >= 1
+    # The bot never noticed.
+    assert_public_embed(await run(double, "cue", {"exercise": "rows"}), "Barbell row")
+    assert not double.violations
 
 
 async def test_forced_disconnect_resumes_and_replays_missed_events(

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Storage, Transaction
+from bot.storage.backday_reminders import BackdayReminder, ReminderDelivery
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.privacy import MEMBER_TABLES
 from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET, GuildSettings
@@ -1065,6 +1066,11 @@ async def test_delete_reminder_is_true_then_false(storage: Storage) -> None:
     assert left == (None, reminder(BOB))
 
 
+def keys(due: list[tuple[str, int]]) -> list[int]:
+    """The keys of due schedule rows (the contract suite's tests of one kind at a time)."""
+    return [key for _kind, key in due]
+
+
 async def test_due_reminders_are_only_the_due_ones_soonest_first(storage: Storage) -> None:
     def seed(tx: Transaction) -> None:
         tx.posture.save_reminder(reminder(ALICE, slot_at=300))
@@ -1075,9 +1081,9 @@ async def test_due_reminders_are_only_the_due_ones_soonest_first(storage: Storag
     await storage.write(seed)
     due = await storage.read(
         lambda tx: (
-            tx.posture.due_reminders(300, 10),
-            tx.posture.due_reminders(300, 2),
-            tx.posture.due_reminders(99, 10),
+            keys(tx.schedule.due(300, 10, ("posture",))),
+            keys(tx.schedule.due(300, 2, ("posture",))),
+            keys(tx.schedule.due(99, 10, ("posture",))),
         )
     )
     assert due == ([BOB, CAROL, ALICE], [BOB, CAROL], [])
@@ -1086,16 +1092,16 @@ async def test_due_reminders_are_only_the_due_ones_soonest_first(storage: Storag
 async def test_next_due_at_is_the_soonest_of_reminders_and_server_nudges(
     storage: Storage,
 ) -> None:
-    assert await storage.read(lambda tx: tx.posture.next_due_at()) is None
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture", "channel"))) is None
     await storage.write(
         lambda tx: (
             tx.posture.save_reminder(reminder(ALICE, slot_at=500)),
             tx.posture.save_reminder(reminder(BOB, slot_at=900, snooze_at=450)),
         )
     )
-    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 450
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture", "channel"))) == 450
     await storage.write(lambda tx: tx.posture.save_server_nudge(nudge(GUILD, 300)))
-    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 300
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture", "channel"))) == 300
 
     def only_server_nudge_left(tx: Transaction) -> None:
         tx.posture.delete_reminder(ALICE)
@@ -1103,9 +1109,9 @@ async def test_next_due_at_is_the_soonest_of_reminders_and_server_nudges(
         tx.posture.save_server_nudge(nudge(GUILD, 800))
 
     await storage.write(only_server_nudge_left)
-    assert await storage.read(lambda tx: tx.posture.next_due_at()) == 800
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture", "channel"))) == 800
     await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))
-    assert await storage.read(lambda tx: tx.posture.next_due_at()) is None
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture", "channel"))) is None
 
 
 async def test_defer_reminder_moves_pending_times_to_no_earlier_than_until(
@@ -1144,7 +1150,7 @@ async def test_defer_reminder_never_moves_times_earlier(storage: Storage) -> Non
 async def test_defer_reminder_of_a_member_without_one_creates_nothing(storage: Storage) -> None:
     await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 500))
     assert await storage.read(
-        lambda tx: (tx.posture.get_reminder(ALICE), tx.posture.next_due_at())
+        lambda tx: (tx.posture.get_reminder(ALICE), tx.schedule.next_due_at(("posture", "channel")))
     ) == (None, None)
 
 
@@ -1239,9 +1245,9 @@ async def test_due_server_nudges_are_only_the_due_ones_soonest_first(storage: St
     await storage.write(seed)
     due = await storage.read(
         lambda tx: (
-            tx.posture.due_server_nudges(300, 10),
-            tx.posture.due_server_nudges(300, 1),
-            tx.posture.due_server_nudges(99, 10),
+            keys(tx.schedule.due(300, 10, ("channel",))),
+            keys(tx.schedule.due(300, 1, ("channel",))),
+            keys(tx.schedule.due(99, 10, ("channel",))),
         )
     )
     assert due == ([OTHER_GUILD, GUILD], [OTHER_GUILD], [])
@@ -1281,6 +1287,8 @@ ALICE_COUNTS = {
     "reminders": 1,
     "nudge_deliveries": 2,
     "topics_seen": 2,
+    "backday_reminders": 1,
+    "backday_reminder_deliveries": 1,
 }
 
 
@@ -1297,6 +1305,8 @@ def seed_two_members(tx: Transaction) -> None:
     tx.posture.save_delivery(delivery(ALICE, "2024-03-04"))
     tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
     tx.posture.mark_seen(ALICE, "wall-angels", new_cycle=False)
+    tx.backday_reminders.save(backday_reminder(ALICE, due_at=150))
+    tx.backday_reminders.save_delivery(ReminderDelivery(ALICE, "2024-03-04", "r1", "dm", 90))
 
     tx.settings.set_member_timezone(BOB, "Europe/Paris")
     tx.streaks.insert_log(GUILD, BOB, day(0), None, NOW)
@@ -1346,6 +1356,8 @@ async def test_summarize_member_counts_rows_per_table_and_servers(storage: Stora
         "reminders": 1,
         "nudge_deliveries": 1,
         "topics_seen": 1,
+        "backday_reminders": 0,
+        "backday_reminder_deliveries": 0,
     }
     assert bob.servers == 1
     assert carol.counts == {spec.table: 0 for spec in MEMBER_TABLES}
@@ -1408,7 +1420,7 @@ async def test_delete_member_leaves_other_members_and_server_data_intact(
             tx.posture.get_server_nudge(GUILD),
             tx.posture.seen_topics(GUILD),
             tx.state.get_state("tree"),
-            tx.posture.due_reminders(10_000, 10),
+            keys(tx.schedule.due(10_000, 10, ("posture",))),
         )
 
     assert await storage.read(everything_else) == (
@@ -1453,3 +1465,73 @@ async def test_a_delete_in_a_failed_write_is_rolled_back(storage: Storage) -> No
     summary = await storage.read(lambda tx: tx.privacy.summarize_member(ALICE))
     assert (summary.counts, summary.servers) == (ALICE_COUNTS, 3)
     assert await storage.read(lambda tx: tx.streaks.member_count(GUILD)) == 2
+
+
+# --- the schedule and streak reminders ------------------------------------------------
+
+
+def backday_reminder(user_id: int, *, due_at: int, weekday: int = 6) -> BackdayReminder:
+    return BackdayReminder(user_id, weekday, "18:00", due_at, None, None, 10)
+
+
+async def test_the_schedule_follows_every_kind(storage: Storage) -> None:
+    kinds = ("posture", "channel", "backday")
+    await storage.write(
+        lambda tx: (
+            tx.posture.save_reminder(reminder(ALICE, slot_at=300)),
+            tx.posture.save_server_nudge(nudge(GUILD, 200)),
+            tx.backday_reminders.save(backday_reminder(BOB, due_at=100)),
+        )
+    )
+    due = await storage.read(lambda tx: tx.schedule.due(1_000, 10, kinds))
+    assert due == [("backday", BOB), ("channel", GUILD), ("posture", ALICE)]
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(kinds)) == 100
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture",))) == 300
+    assert await storage.read(lambda tx: tx.schedule.due(150, 10, ("posture",))) == []
+
+    # Moving, deferring and deleting a kind's row moves or removes its schedule row.
+    await storage.write(lambda tx: tx.backday_reminders.save(backday_reminder(BOB, due_at=900)))
+    await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 500))
+    await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))
+    due = await storage.read(lambda tx: tx.schedule.due(1_000, 10, kinds))
+    assert due == [("posture", ALICE), ("backday", BOB)]
+    await storage.write(
+        lambda tx: (tx.posture.delete_reminder(ALICE), tx.backday_reminders.delete(BOB))
+    )
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(kinds)) is None
+
+
+async def test_the_schedule_leaves_out_kinds_not_asked_for(storage: Storage) -> None:
+    await storage.write(lambda tx: tx.backday_reminders.save(backday_reminder(BOB, due_at=100)))
+    await storage.write(lambda tx: tx.posture.save_reminder(reminder(ALICE, slot_at=300)))
+    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ("posture",))) == [
+        ("posture", ALICE)
+    ]
+    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ())) == []
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(())) is None
+
+
+async def test_backday_reminders_and_their_deliveries(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.backday_reminders.get(ALICE)) is None
+    await storage.write(lambda tx: tx.backday_reminders.save(backday_reminder(ALICE, due_at=5)))
+    changed = replace(backday_reminder(ALICE, due_at=7, weekday=4), dm_channel_id=99)
+    await storage.write(lambda tx: tx.backday_reminders.save(changed))
+    assert await storage.read(lambda tx: tx.backday_reminders.get(ALICE)) == changed
+
+    first = ReminderDelivery(ALICE, "2024-03-04", "n1", "sending", 10)
+    later = ReminderDelivery(ALICE, "2024-03-11", "n2", "dm", 20)
+    await storage.write(
+        lambda tx: (
+            tx.backday_reminders.save_delivery(later),
+            tx.backday_reminders.save_delivery(first),
+        )
+    )
+    assert await storage.read(lambda tx: tx.backday_reminders.last_delivery(ALICE)) == later
+    done = replace(first, status="dm")
+    await storage.write(lambda tx: tx.backday_reminders.save_delivery(done))
+    assert (
+        await storage.read(lambda tx: tx.backday_reminders.get_delivery(ALICE, first.week)) == done
+    )
+    assert await storage.read(lambda tx: tx.backday_reminders.get_delivery(BOB, first.week)) is None
+    assert await storage.write(lambda tx: tx.backday_reminders.delete(ALICE)) is True
+    assert await storage.write(lambda tx: tx.backday_reminders.delete(ALICE)) is False

@@ -1,15 +1,19 @@
-"""Storage: a real SQLite file, migrated by PRAGMA user_version, refusing newer files."""
+"""Storage: a real SQLite file, migrated by PRAGMA user_version, refusing newer files and
+explaining paths that cannot hold it."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from bot.storage.sqlite import migrations
+from bot.storage.sqlite import files, migrations
 from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import (
     DatabaseTooNewError,
     Migration,
@@ -119,3 +123,66 @@ async def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.M
         assert await migrations.schema_version(raw) == len(good)
         async with raw.execute("SELECT name FROM sqlite_master WHERE name = 'half'") as cursor:
             assert await cursor.fetchone() is None
+
+
+# --- a path or file that cannot hold the database ------------------------------------------
+
+
+async def test_a_file_that_is_not_a_database_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"not a database at all\n" * 100)
+    with pytest.raises(DatabaseFileError) as raised:
+        await Database.open(path)
+    assert raised.value.path == path
+    assert raised.value.problem.startswith("this file is not a SQLite database")
+    assert raised.value.describe("DATABASE_PATH").startswith(f"DATABASE_PATH={str(path)!r}: ")
+    assert isinstance(raised.value.__cause__, sqlite3.DatabaseError)
+
+
+async def test_a_path_under_a_regular_file_is_explained(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("x")
+    with pytest.raises(DatabaseFileError, match="is a regular file, not a folder"):
+        await Database.open(tmp_path / "data" / "sub" / "backbone.db")
+
+
+async def test_unopenable_path_leaves_no_thread(tmp_path: Path) -> None:
+    """aiosqlite stops its worker thread without waiting when connecting fails; `open`
+    waits for it, so a CLI that ends its event loop right after the error prints nothing
+    more (the thread would otherwise die with "Event loop is closed")."""
+
+    def workers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+    before = workers()
+    with pytest.raises(DatabaseFileError, match="this is a directory"):
+        await Database.open(tmp_path)  # a directory: sqlite3.connect itself fails
+    assert workers() <= before
+
+
+async def test_an_unwritable_folder_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the user sees when SQLite may not create its files (root may write anywhere,
+    so the refusal is simulated; tests/test_cli.py runs it for real as another user)."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(files.os, "access", lambda p, mode: p != folder and real_access(p, mode))
+    error = sqlite3.OperationalError("attempt to write a readonly database")
+    error.sqlite_errorcode = 1544  # type: ignore[attr-defined]  # SQLITE_READONLY_DIRECTORY
+    assert files.explains(error)
+    explained = files.explain(folder / "backbone.db", error)
+    assert explained.problem.startswith("the user the bot runs as")
+    assert f"may not write to {folder} (permission denied)" in explained.problem
+    nested = files.explain(folder / "data" / "backbone.db", PermissionError(13, "denied"))
+    assert f"may not create folders in {folder}" in nested.problem
+
+
+async def test_a_bug_in_a_migration_is_not_dressed_up_as_a_path_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = available_migrations()
+    broken = Migration(len(good) + 1, "broken", "NOT SQL;")
+    monkeypatch.setattr(migrations, "available_migrations", lambda: [*good, broken])
+    with pytest.raises(sqlite3.OperationalError, match="syntax error"):
+        await Database.open(tmp_path / "backbone.db")

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.features.help.replies import help_reply
+from bot.runtime.contexts import any_install, anywhere
 from bot.runtime.replies import send_reply
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class HelpCog(commands.Cog):
     def __init__(self, bot: Backbone) -> None:
         self.bot = bot
 
+    @anywhere
+    @any_install
     @app_commands.command(name="help", description="What Backbone does and how to start.")
     async def help(self, interaction: discord.Interaction[Backbone]) -> None:
         await send_reply(interaction, help_reply(command_listing(self.bot.tree)))

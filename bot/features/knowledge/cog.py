@@ -1,4 +1,5 @@
-"""/cue, /why-back-pain and /ask: thin adapters over `bot.features.knowledge.answers`."""
+"""/cue, /why-back-pain and /ask: thin adapters over `answers`, usable anywhere (servers,
+the bot's DM, private channels, and as an app a member installs for themselves)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from discord.ext import commands
 
 from bot.core.fuzzy import Choice
 from bot.features.knowledge.answers import ASK_MAX_LENGTH, ask_reply, cue_reply, why_back_pain_reply
+from bot.runtime.contexts import any_install, anywhere
 from bot.runtime.replies import send_reply
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ class KnowledgeCog(commands.Cog):
     def __init__(self, bot: Backbone) -> None:
         self.bot = bot
 
+    @anywhere
+    @any_install
     @app_commands.command(
         name="cue", description="How to do a back exercise well: setup, cues, mistakes and fixes."
     )
@@ -39,6 +43,8 @@ class KnowledgeCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return _choices(self.bot.knowledge.current.index.exercises.complete(current))
 
+    @anywhere
+    @any_install
     @app_commands.command(
         name="why-back-pain",
         description="Why your back might hurt after squats or sitting, and what to change.",
@@ -57,6 +63,8 @@ class KnowledgeCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return _choices(self.bot.knowledge.current.index.situations.complete(current))
 
+    @anywhere
+    @any_install
     @app_commands.command(
         name="ask", description="Ask a back-training or posture question in your own words."
     )

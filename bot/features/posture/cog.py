@@ -1,13 +1,14 @@
 """/posture: a thin adapter over the posture service.
 
-`setup` wires the dispatcher to the Discord delivery (`delivery.NudgeDelivery`) when the
-extension loads; the dispatcher runs while the cog is loaded and only under
-`backbone run`.
+`setup` wires the posture jobs to the Discord delivery (`delivery.NudgeDelivery`) when
+the extension loads, and the cog registers them with the bot's one scheduler while it is
+loaded; the scheduler runs only under `backbone run`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -15,9 +16,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserFacingError
 from bot.core.timezones import timezone_choices
 from bot.features.posture.delivery import NudgeDelivery, is_dm_refusal
-from bot.features.posture.dispatcher import NudgeDispatcher
+from bot.features.posture.jobs import ChannelNudges, MemberNudges
 from bot.features.posture.replies import (
     nudge_embed,
     opted_in_reply,
@@ -26,8 +28,9 @@ from bot.features.posture.replies import (
     welcome_dm,
 )
 from bot.features.posture.views import NudgeButton, nudge_view
-from bot.runtime.pacing import PACE_FRACTION, Pacer
+from bot.runtime.contexts import ANY_INSTALL, ANYWHERE
 from bot.runtime.replies import NO_MENTIONS, message_kwargs, send_reply, to_embed
+from bot.runtime.scheduler import TimedJob
 
 if TYPE_CHECKING:
     from bot.app import Backbone
@@ -35,24 +38,35 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+SERVER_ONLY_ON = (
+    "`/posture on` works in a server that has added Backbone: your nudges follow that "
+    "server's settings, and use its nudge channel if your DMs are closed. "
+    "`/posture tip` works anywhere."
+)
+
+
 class PostureCog(commands.Cog):
+    # tip, off and status work anywhere (the member's own nudges, or one tip now); `on`
+    # needs a server that added the bot, and says so elsewhere.
     posture = app_commands.Group(
-        name="posture", description="A daily posture nudge by DM, at your time.", guild_only=True
+        name="posture",
+        description="A daily posture nudge by DM, at your time.",
+        allowed_contexts=ANYWHERE,
+        allowed_installs=ANY_INSTALL,
     )
 
-    def __init__(self, bot: Backbone, dispatcher: NudgeDispatcher) -> None:
+    def __init__(self, bot: Backbone, jobs: Sequence[TimedJob]) -> None:
         self.bot = bot
-        self.dispatcher = dispatcher
+        self.jobs = jobs
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(NudgeButton)
-        if self.bot.background_tasks:
-            self.bot.posture.wake = self.dispatcher.wake
-            self.dispatcher.start()
+        for job in self.jobs:
+            self.bot.scheduler.register(job)
 
     async def cog_unload(self) -> None:
-        await self.dispatcher.stop()
-        self.bot.posture.wake = lambda: None
+        for job in self.jobs:
+            self.bot.scheduler.unregister(job.kind)
         self.bot.remove_dynamic_items(NudgeButton)
 
     # --- commands ----------------------------------------------------------------------
@@ -70,8 +84,8 @@ class PostureCog(commands.Cog):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: Literal["every day", "weekdays"] | None = None,
     ) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        if interaction.guild_id is None or not interaction.is_guild_integration():
+            raise UserFacingError(SERVER_ONLY_ON)
         user = interaction.user
         reminder, zone = await self.bot.posture.opt_in(
             interaction.guild_id, user.id, time_text=time, timezone_text=timezone, days=days
@@ -119,9 +133,8 @@ class PostureCog(commands.Cog):
 
     @posture.command(name="status", description="Your posture nudge settings and last delivery.")
     async def status(self, interaction: discord.Interaction[Backbone]) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        status = await self.bot.posture.status(interaction.guild_id, interaction.user.id)
+        # Outside a server, the member's own settings (or the defaults) still answer.
+        status = await self.bot.posture.status(interaction.guild_id or 0, interaction.user.id)
         await send_reply(interaction, status_reply(status))
 
     @posture.command(name="tip", description="One posture nudge, right now.")
@@ -132,12 +145,9 @@ class PostureCog(commands.Cog):
 
 
 async def setup(bot: Backbone) -> None:
-    delivery = NudgeDelivery(
-        bot,
-        lambda: bot.knowledge.current.base,
-        Pacer(bot.settings.global_rate_limit * PACE_FRACTION),
-    )
-    dispatcher = NudgeDispatcher(
-        bot.posture, delivery.to_member, delivery.to_server, bot.posture.clock
-    )
-    await bot.add_cog(PostureCog(bot, dispatcher))
+    delivery = NudgeDelivery(bot, lambda: bot.knowledge.current.base)
+    jobs: list[TimedJob] = [
+        MemberNudges(bot.posture, delivery.to_member),
+        ChannelNudges(bot.posture, delivery.to_server),
+    ]
+    await bot.add_cog(PostureCog(bot, jobs))

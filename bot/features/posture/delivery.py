@@ -1,9 +1,9 @@
 """The Discord side of a nudge: one DM request, or a channel post when DMs are closed.
 
-The dispatcher claims a due nudge and hands it here. The DM channel id is stored after
-the first nudge, so each later one is a single request; every request is paced under
-Discord's global limit and carries the claim's nonce, which Discord uses to drop a
-duplicate sent again after a crash.
+The scheduler's posture jobs claim a due nudge and hand it here. The DM channel id is
+stored after the first nudge, so each later one is a single request; every request is
+paced under Discord's global limit by the HTTP client (`runtime.pacing`) and carries the
+claim's nonce, which Discord uses to drop a duplicate sent again after a crash.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from bot.features.knowledge import KnowledgeBase
 from bot.features.posture.replies import fallback_content, nudge_embed
 from bot.features.posture.service import Claim, Outcome, ServerClaim
 from bot.features.posture.views import nudge_view
-from bot.runtime.pacing import Pacer
 from bot.runtime.replies import NO_MENTIONS, to_embed
 
 log = logging.getLogger(__name__)
@@ -32,13 +31,10 @@ def is_dm_refusal(error: discord.HTTPException) -> bool:
 
 
 class NudgeDelivery:
-    def __init__(
-        self, client: discord.Client, knowledge: Callable[[], KnowledgeBase], pacer: Pacer
-    ) -> None:
+    def __init__(self, client: discord.Client, knowledge: Callable[[], KnowledgeBase]) -> None:
         self.client = client
         self.knowledge = knowledge
         """The knowledge base in use now (a reload may change it between nudges)."""
-        self.pacer = pacer
 
     async def to_member(self, claim: Claim) -> tuple[Outcome, int | None]:
         kb = self.knowledge()
@@ -50,9 +46,7 @@ class NudgeDelivery:
         if not claim.dms_refused:
             try:
                 if channel_id is None:
-                    await self.pacer.wait()
                     channel_id = (await self.client.create_dm(discord.Object(claim.user_id))).id
-                await self.pacer.wait()
                 dm = self.client.get_partial_messageable(
                     channel_id, type=discord.ChannelType.private
                 )
@@ -66,7 +60,6 @@ class NudgeDelivery:
                 )
         if claim.fallback_channel_id is None:
             return "refused", channel_id
-        await self.pacer.wait()
         channel = self.client.get_partial_messageable(claim.fallback_channel_id)
         await self._send(
             channel,
@@ -82,7 +75,6 @@ class NudgeDelivery:
 
     async def to_server(self, claim: ServerClaim) -> str:
         embed = to_embed(nudge_embed(self.knowledge(), claim.topic_id))
-        await self.pacer.wait()
         channel = self.client.get_partial_messageable(claim.channel_id)
         try:
             await self._send(channel, embed=embed, nonce=claim.nonce)

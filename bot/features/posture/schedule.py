@@ -5,18 +5,10 @@ or "weekdays" (Monday to Friday in their own calendar). Each due local date has 
 *slot*: the UTC instant its wall time happens, and the member gets at most one nudge
 per slot, so at most one per local day.
 
-Daylight saving changes are resolved like this:
-
-- A time skipped when clocks go forward (02:30 on a day that jumps from 02:00 to 03:00)
-  fires at the end of the gap, the first instant that exists after it (03:00). Gaps are
-  found by reading the wall time back from UTC, and the end is the instant the UTC
-  offset changes, so 30-minute changes (Australia/Lord_Howe) and gaps not on the hour
-  work too.
-- A time repeated when clocks go back (01:30 on a day that goes from 02:00 back to 01:00)
-  fires once, at its first occurrence (`fold=0`).
-
-A nudge that is late because the bot was down still goes out if it is less than
-`LATE_LIMIT` late; otherwise it is skipped and the schedule moves on to the next slot.
+Daylight-saving changes are resolved by `bot.core.wall_time` (a skipped time fires at
+the end of the gap, a repeated one at its first occurrence), which also sets how late a
+nudge may go out after downtime (`LATE_LIMIT`); a later one is skipped and the schedule
+moves on to the next slot.
 
 Nudge topics rotate without repeats: each member walks their own stable shuffle of the
 knowledge base's posture topics, and a new cycle starts once they have seen them all.
@@ -26,55 +18,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import local_date
+from bot.core.wall_time import local_instant
 
 Days = Literal["every day", "weekdays"]
 DAYS_CHOICES: tuple[Days, ...] = ("every day", "weekdays")
 
-LATE_LIMIT = timedelta(hours=2)
-"""A nudge this late or later (after downtime) is skipped rather than sent."""
 SNOOZE = timedelta(hours=1)
 """How long "snooze" puts off a nudge."""
 
 # Enough to reach the next due date from the day before `after`'s local date, even
 # from a Friday evening to Monday with weekdays only.
 _SEARCH_DAYS = 10
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant at which the wall time `at` on `day` happens in `zone`.
-
-    A repeated wall time gives its first occurrence; a skipped one gives the end of the
-    gap (see the module docstring).
-    """
-    wall = datetime.combine(day, at, tzinfo=zone).replace(fold=0)
-    instant = wall.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
-        return instant
-    return _gap_end(wall)
-
-
-def _gap_end(wall: datetime) -> datetime:
-    """The instant the UTC offset changes, for a wall time that falls in a gap.
-
-    Read with the offset from before the change (`fold=0`) a skipped wall time lands after
-    the change; read with the offset from after it (`fold=1`) it lands before. So the
-    change lies between the two readings: bisect to the second.
-    """
-    zone = wall.tzinfo
-    low, high = sorted(int(wall.replace(fold=f).timestamp()) for f in (0, 1))
-    offset_before = datetime.fromtimestamp(low, zone).utcoffset()
-    while high - low > 1:
-        middle = (low + high) // 2
-        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
-            low = middle
-        else:
-            high = middle
-    return datetime.fromtimestamp(high, UTC)
 
 
 def is_due_day(day: date, days: Days) -> bool:
@@ -118,11 +77,6 @@ def nudge_day(due: datetime, at: time, zone: ZoneInfo) -> date:
     if local_instant(day, at, zone) != due and local_instant(previous, at, zone) == due:
         return previous
     return day
-
-
-def is_too_late(due: datetime, now: datetime) -> bool:
-    """Whether a nudge due at `due` should be skipped rather than sent at `now`."""
-    return now - due >= LATE_LIMIT
 
 
 def _rank(seed: int, topic_id: str) -> bytes:

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock
 from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
-from bot.features.posture.schedule import Days, is_too_late, next_due, next_topic, nudge_day
+from bot.core.wall_time import is_too_late
+from bot.features.posture.schedule import Days, next_due, next_topic, nudge_day
 from bot.storage import Storage, Transaction
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.settings import GuildSettings
@@ -222,20 +223,6 @@ class PostureService:
         return topic
 
     # --- the dispatcher's side -------------------------------------------------------
-
-    async def next_wake(self) -> datetime | None:
-        due = await self.storage.read(lambda tx: tx.posture.next_due_at())
-        return None if due is None else _instant(due)
-
-    async def due(self, limit: int) -> tuple[list[int], list[int]]:
-        """(members, servers) with a nudge due now, soonest first."""
-        now = _seconds(self.clock())
-        return await self.storage.read(
-            lambda tx: (
-                tx.posture.due_reminders(now, limit),
-                tx.posture.due_server_nudges(now, limit),
-            )
-        )
 
     async def defer(self, user_id: int, delay: timedelta) -> None:
         """Push a row that could not be handled back by `delay`, so it cannot spin."""

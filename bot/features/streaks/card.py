@@ -28,17 +28,19 @@ drawn on it changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import logging
 import math
+import multiprocessing
 import os
 import threading
 import time
 import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
@@ -695,6 +697,32 @@ def _months(image: Image.Image, data: CardData) -> None:
         if left >= last_right + MONTH_GAP:
             _label(image, (left, MONTH_BASELINE), text, MUTED, MONTH_SIZE)
             last_right = right
+
+
+# --- where cards render ------------------------------------------------------------------
+
+
+def _lower_priority() -> None:
+    """A worker's first act: yield the CPU to the bot's own process when both want it."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+def render_pool() -> ProcessPoolExecutor:
+    """One worker process for cards, started now and warmed up (Pillow and the fonts
+    imported), so the first `/streak` does not wait for it. `spawn`, not `fork`: the bot's
+    process has threads (the database's), which a fork would copy mid-flight."""
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_lower_priority,
+    )
+    pool.submit(_warm_up)
+    return pool
+
+
+def _warm_up() -> None:
+    _base()  # loads the fonts and draws the fixed parts once
 
 
 # --- the cache ------------------------------------------------------------------------

@@ -8,7 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.features.streaks.card import CARD_WEEKS, CardCache
+from bot.core.errors import UserFacingError
+from bot.features.streaks.card import CARD_WEEKS, CardCache, render_pool
+from bot.features.streaks.reminder_delivery import (
+    BackdayReminders,
+    ReminderOffButton,
+    ReminderSender,
+)
+from bot.features.streaks.reminder_replies import reminder_off_reply, reminder_set_reply
 from bot.features.streaks.replies import (
     already_logged_reply,
     logged_reply,
@@ -29,15 +36,24 @@ class StreaksCog(commands.Cog):
         name="backday", description="Log your back days for the weekly streak.", guild_only=True
     )
 
-    def __init__(self, bot: Backbone) -> None:
+    def __init__(self, bot: Backbone, reminders: BackdayReminders) -> None:
         self.bot = bot
+        self.reminders = reminders
         self.cards = CardCache()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(LeaderboardButton)
+        self.bot.add_dynamic_items(LeaderboardButton, ReminderOffButton)
+        self.bot.scheduler.register(self.reminders)
+        # Cards render in a worker process: Pillow holds the GIL for milliseconds at a
+        # time, which in a thread would slow every other command (benchmarks/cards.py).
+        self.cards.executor = render_pool()
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(LeaderboardButton)
+        self.bot.scheduler.unregister(self.reminders.kind)
+        self.bot.remove_dynamic_items(LeaderboardButton, ReminderOffButton)
+        if self.cards.executor is not None:
+            self.cards.executor.shutdown(wait=False, cancel_futures=True)
+            self.cards.executor = None
 
     @backday.command(name="log", description="Log a back day (today or yesterday).")
     @app_commands.describe(
@@ -66,6 +82,31 @@ class StreaksCog(commands.Cog):
         guild_id = guild_id_of(interaction)
         result = await self.bot.streaks.undo(guild_id, interaction.user.id)
         await send_reply(interaction, undo_reply(result.removed, result.today, result.stats))
+
+    @backday.command(
+        name="reminder", description="A DM on Friday, Saturday or Sunday if a streak is at risk."
+    )
+    @app_commands.describe(
+        day="Which day to check your week (or off to stop)",
+        time="Local time, e.g. 18:00 or 6pm (default 18:00)",
+    )
+    async def reminder(
+        self,
+        interaction: discord.Interaction[Backbone],
+        day: Literal["friday", "saturday", "sunday", "off"],
+        time: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        if day not in ("friday", "saturday", "sunday", "off"):  # a modified client
+            raise UserFacingError(
+                "Pick `friday`, `saturday` or `sunday` for the reminder, or `off` to stop it."
+            )
+        if day == "off":
+            was_on = await self.bot.backday_reminders.off(interaction.user.id)
+            await send_reply(interaction, reminder_off_reply(was_on))
+            return
+        result = await self.bot.backday_reminders.set(guild_id, interaction.user.id, day, time)
+        await send_reply(interaction, reminder_set_reply(result))
 
     @app_commands.command(name="streak", description="Your weekly back-day streak (or a member's).")
     @app_commands.guild_only()
@@ -110,4 +151,5 @@ class StreaksCog(commands.Cog):
 
 
 async def setup(bot: Backbone) -> None:
-    await bot.add_cog(StreaksCog(bot))
+    reminders = BackdayReminders(bot.backday_reminders, ReminderSender(bot))
+    await bot.add_cog(StreaksCog(bot, reminders))

@@ -10,9 +10,11 @@ import sqlite3
 from pathlib import Path
 
 from bot.storage.base import T, Unit
+from bot.storage.sqlite.backday_reminders import SqliteBackdayReminders
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.posture import SqlitePosture
 from bot.storage.sqlite.privacy import SqlitePrivacy
+from bot.storage.sqlite.schedule import SqliteSchedule
 from bot.storage.sqlite.settings import SqliteSettings
 from bot.storage.sqlite.state import SqliteState
 from bot.storage.sqlite.streaks import SqliteStreaks
@@ -21,7 +23,15 @@ from bot.storage.sqlite.streaks import SqliteStreaks
 class SqliteTransaction:
     """The typed stores of one unit of work, over the connection it runs on."""
 
-    __slots__ = ("posture", "privacy", "settings", "state", "streaks")
+    __slots__ = (
+        "backday_reminders",
+        "posture",
+        "privacy",
+        "schedule",
+        "settings",
+        "state",
+        "streaks",
+    )
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.settings = SqliteSettings(conn)
@@ -29,6 +39,8 @@ class SqliteTransaction:
         self.posture = SqlitePosture(conn)
         self.privacy = SqlitePrivacy(conn)
         self.state = SqliteState(conn)
+        self.schedule = SqliteSchedule(conn)
+        self.backday_reminders = SqliteBackdayReminders(conn)
 
 
 class SqliteStorage:

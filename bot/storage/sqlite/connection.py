@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.sqlite.files import explain, explains
 from bot.storage.sqlite.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,23 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Create the file (and its folder) if needed, set pragmas and apply migrations."""
+        """Create the file (and its folder) if needed, set pragmas and apply migrations.
+
+        Raises `DatabaseFileError` when the path or file is the problem (an unwritable
+        folder, a file that is not a database, ...), `DatabaseTooNewError` for a file a
+        newer Backbone wrote.
+        """
+        try:
+            return await cls._open(path)
+        except (OSError, sqlite3.Error) as error:
+            if not explains(error):
+                raise
+            raise explain(path, error) from error
+
+    @classmethod
+    async def _open(cls, path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit: the sqlite3 module opens no implicit transactions; `write` says
-        # BEGIN IMMEDIATE itself, so a unit's reads take the write lock up front.
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn = await _connect(path)
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -62,7 +75,7 @@ class Database:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see the module docstring
             await migrate(conn)
-            checkpointer = await aiosqlite.connect(path, isolation_level=None)
+            checkpointer = await _connect(path)
         except BaseException:
             await conn.close()
             raise
@@ -105,6 +118,21 @@ class Database:
         # statement each; this is the one place that reaches past them.
         result: T = await self.conn._execute(work, self.conn._conn)  # type: ignore[no-untyped-call]
         return result
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    """Open an aiosqlite connection in autocommit mode: the sqlite3 module opens no
+    implicit transactions; `write` says BEGIN IMMEDIATE itself, so a unit's reads take
+    the write lock up front."""
+    pending = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await pending
+    except BaseException:
+        # When connecting fails, aiosqlite queues its worker thread's shutdown without
+        # waiting for it; if the caller then ends the event loop (the CLI reporting a bad
+        # DATABASE_PATH), the thread dies printing "Event loop is closed". Wait for it.
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise
 
 
 def in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:

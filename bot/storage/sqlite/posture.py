@@ -39,20 +39,6 @@ class SqlitePosture:
             self.conn.execute("DELETE FROM reminders WHERE user_id = ?", (user_id,)).rowcount == 1
         )
 
-    def due_reminders(self, now: int, limit: int) -> list[int]:
-        """Members whose nudge (regular or snoozed) is due at `now`, soonest first."""
-        rows = self.conn.execute(
-            "SELECT user_id FROM reminders WHERE due_at <= ? ORDER BY due_at LIMIT ?", (now, limit)
-        )
-        return [row[0] for row in rows]
-
-    def next_due_at(self) -> int | None:
-        """The soonest due instant of any member or server nudge (two index lookups)."""
-        (members,) = fetch_one(self.conn, "SELECT MIN(due_at) FROM reminders")
-        (servers,) = fetch_one(self.conn, "SELECT MIN(due_at) FROM server_nudges")
-        due = [at for at in (members, servers) if at is not None]
-        return min(due) if due else None
-
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None:
         row = fetch_one(
             self.conn,
@@ -109,13 +95,6 @@ class SqlitePosture:
 
     def delete_server_nudge(self, guild_id: int) -> None:
         self.conn.execute("DELETE FROM server_nudges WHERE guild_id = ?", (guild_id,))
-
-    def due_server_nudges(self, now: int, limit: int) -> list[int]:
-        rows = self.conn.execute(
-            "SELECT guild_id FROM server_nudges WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-            (now, limit),
-        )
-        return [row[0] for row in rows]
 
     def defer_reminder(self, user_id: int, until: int) -> None:
         """Move every pending time of the member's reminder to no earlier than `until`."""

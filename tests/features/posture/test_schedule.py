@@ -11,13 +11,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core.time_of_day import TimeFormatError, format_time, parse_time
+from bot.core.wall_time import LATE_LIMIT, is_too_late, local_instant
 from bot.features.posture.schedule import (
     DAYS_CHOICES,
-    LATE_LIMIT,
     Days,
     is_due_day,
-    is_too_late,
-    local_instant,
     next_due,
     next_topic,
     nudge_day,

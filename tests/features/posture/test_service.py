@@ -20,14 +20,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.errors import UserFacingError
-from bot.features.posture.dispatcher import NudgeDispatcher
+from bot.features.posture.jobs import ChannelNudges, MemberNudges
 from bot.features.posture.schedule import Days
 from bot.features.posture.service import NONCE_WINDOW, Claim, Outcome, PostureService, ServerClaim
 from bot.features.streaks.service import StreakService
+from bot.runtime.scheduler import Scheduler
 from bot.storage.posture import Reminder
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.posture import SqlitePosture
+from bot.storage.sqlite.schedule import SqliteSchedule
 from bot.storage.sqlite.settings import SqliteSettings
 from tests.clock import FakeClock
 
@@ -96,7 +98,7 @@ class World:
     clock: FakeClock
     nudges: PostureService
     discord: FakeDiscord
-    dispatcher: NudgeDispatcher
+    dispatcher: Scheduler
     streaks: StreakService
 
     def restart(self) -> World:
@@ -106,9 +108,7 @@ class World:
         nudges = PostureService(
             storage, lambda: TOPICS, self.clock, timezone_changed=streaks.recompute_member
         )
-        dispatcher = NudgeDispatcher(
-            nudges, self.discord.deliver, self.discord.deliver_server, self.clock
-        )
+        dispatcher = posture_scheduler(storage, nudges, self.discord, self.clock)
         return World(self.db, self.clock, nudges, self.discord, dispatcher, streaks)
 
     async def at(self, when: datetime) -> int:
@@ -137,6 +137,14 @@ class World:
         return [(row[0], row[1]) for row in rows]
 
 
+def posture_scheduler(
+    storage: SqliteStorage, nudges: PostureService, fake: FakeDiscord, clock: FakeClock
+) -> Scheduler:
+    """The bot's one scheduler with the posture jobs, delivering to the fake Discord."""
+    jobs = [MemberNudges(nudges, fake.deliver), ChannelNudges(nudges, fake.deliver_server)]
+    return Scheduler(storage, clock, jobs)
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     db = await Database.open(tmp_path / "backbone.db")
@@ -148,7 +156,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             storage, lambda: TOPICS, clock, timezone_changed=streaks.recompute_member
         )
         fake = FakeDiscord(clock)
-        dispatcher = NudgeDispatcher(nudges, fake.deliver, fake.deliver_server, clock)
+        dispatcher = posture_scheduler(storage, nudges, fake, clock)
         yield World(db, clock, nudges, fake, dispatcher, streaks)
     finally:
         await db.close()
@@ -467,7 +475,7 @@ async def test_a_row_that_cannot_be_claimed_is_deferred_not_spun_on(world: World
 
 async def test_the_dispatcher_wakes_for_a_sooner_nudge(world: World) -> None:
     world.nudges.wake = world.dispatcher.wake
-    world.dispatcher.start()
+    world.dispatcher.start(delay=0)
     try:
         await asyncio.sleep(0.05)  # asleep: nothing is scheduled
         world.clock.now = utc(2026, 11, 18, 12, 59, 59)
@@ -567,15 +575,14 @@ async def test_finding_due_rows_searches_the_due_index(world: World) -> None:
     def trace(conn: sqlite3.Connection) -> list[str]:
         conn.set_trace_callback(statements.append)
         try:
-            SqlitePosture(conn).due_reminders(0, 10)
-            SqlitePosture(conn).next_due_at()
-            SqlitePosture(conn).due_server_nudges(0, 10)
+            SqliteSchedule(conn).due(0, 10, ("posture", "channel"))
+            SqliteSchedule(conn).next_due_at(("posture", "channel"))
         finally:
             conn.set_trace_callback(None)
         return [_plan(conn, sql, ()) for sql in statements]
 
     plans = await world.db.read(trace)
-    assert len(plans) == 4
+    assert len(plans) == 3  # the due batch, then the soonest of each kind
     for plan in plans:
         assert "USING" in plan and "INDEX" in plan, plan
         assert "SCAN" not in plan, plan

@@ -148,6 +148,26 @@ MINE: dict[str, list[dict[str, Any]]] = {
         {"audience_id": ME, "topic_id": "chin-tuck"},
         {"audience_id": ME, "topic_id": "wall-angels"},
     ],
+    "backday_reminders": [
+        {
+            "user_id": ME,
+            "weekday": 6,
+            "local_time": "18:00",
+            "due_at": 1_742_054_400,
+            "dm_channel_id": 500_000_000_000_000_001,
+            "dm_refused_at": None,
+            "set_at": 1_741_000_000,
+        }
+    ],
+    "backday_reminder_deliveries": [
+        {
+            "user_id": ME,
+            "week": "2025-03-10",
+            "nonce": "r1",
+            "status": "dm",
+            "attempted_at": 1_741_540_000,
+        }
+    ],
 }
 
 # The other member shares ME's standing in GUILD_A, so standing_counts has a row with

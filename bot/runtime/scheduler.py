@@ -1,0 +1,137 @@
+"""The one dispatcher for every timed delivery: it sleeps until the soonest due row.
+
+Each kind of timed delivery (a member's posture nudge, a server's channel nudge, a
+streak-at-risk reminder, ...) registers a `TimedJob` under its kind. The schedule lives
+in storage (`tx.schedule`, one index over every kind's due instant), so the dispatcher
+holds nothing a restart could lose. It sleeps until the soonest due row, or until
+`wake()` says a sooner one was added (an opt-in, a snooze, a settings change), then
+runs everything due, a batch at a time. Its tasks run in the request pacer's
+background lane (`runtime.pacing.background`), so all of them share one budget under
+Discord's global limit and a member's command is never queued behind a fan-out.
+
+A job claims its row before sending and records the outcome after, so exactly-once
+lives in the job (see the posture service). If a job raises, its row is pushed back by
+`RETRY_AFTER_ERROR` through the job's own `retry_later`, so it can never spin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.core.clock import Clock
+from bot.runtime.pacing import background
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_SLEEP = timedelta(hours=1)
+"""Look at the schedule at least this often, whatever it says (clock jumps, manual edits)."""
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+"""How long a row whose job failed waits before it is tried again."""
+START_DELAY = 1.0
+"""Seconds to wait after start before the first delivery: Discord counts the global limit
+per second, and a process restarted mid-fan-out must not add to its predecessor's last
+second."""
+
+
+class TimedJob(Protocol):
+    """One kind of timed delivery."""
+
+    kind: str
+    """Its rows in the schedule carry this kind; keys are the kind's own (a user id...)."""
+
+    async def run(self, key: int) -> None:
+        """Claim, deliver and record the row `key` if it is still due; raise on failure."""
+        ...
+
+    async def retry_later(self, key: int, delay: timedelta) -> None:
+        """Push the row back by `delay` (after a failure), so it cannot spin."""
+        ...
+
+
+class Scheduler:
+    def __init__(self, storage: Storage, clock: Clock, jobs: Sequence[TimedJob] = ()) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.jobs: dict[str, TimedJob] = {}
+        for job in jobs:
+            self.register(job)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, job: TimedJob) -> None:
+        if job.kind in self.jobs:
+            raise ValueError(f"a job is already registered for {job.kind!r}")
+        self.jobs[job.kind] = job
+
+    def unregister(self, kind: str) -> None:
+        self.jobs.pop(kind, None)
+
+    def start(self, *, delay: float = START_DELAY) -> None:
+        if self._task is None:
+            with background():
+                self._task = asyncio.create_task(self._run(delay), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Look at the schedule again now: a row may have become due sooner."""
+        self._wake.set()
+
+    async def _run(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        while True:
+            try:
+                self._wake.clear()  # before reading, so a wake during the read is kept
+                await self.run_due()
+                due = await self.next_due_at()
+            except Exception:
+                log.exception("Scheduler error; retrying in a minute")
+                await asyncio.sleep(60)
+                continue
+            wait = MAX_SLEEP
+            if due is not None:
+                wait = min(datetime.fromtimestamp(due, UTC) - self.clock(), MAX_SLEEP)
+            if wait.total_seconds() > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait.total_seconds())
+
+    async def run_due(self) -> int:
+        """Run everything due now, a batch at a time; return how many rows were handled."""
+        handled = 0
+        while True:
+            rows = await self._due(int(self.clock().timestamp()), tuple(self.jobs))
+            if not rows:
+                return handled
+            with background():
+                await asyncio.gather(*(self._one(kind, key) for kind, key in rows))
+            handled += len(rows)
+
+    async def next_due_at(self) -> int | None:
+        kinds = tuple(self.jobs)
+        return await self.storage.read(lambda tx: tx.schedule.next_due_at(kinds))
+
+    async def _due(self, now: int, kinds: tuple[str, ...]) -> list[tuple[str, int]]:
+        return await self.storage.read(lambda tx: tx.schedule.due(now, BATCH, kinds))
+
+    async def _one(self, kind: str, key: int) -> None:
+        job = self.jobs[kind]
+        try:
+            await job.run(key)
+        except Exception:
+            log.exception("Could not handle the %s delivery %s; retrying later", kind, key)
+            try:
+                await job.retry_later(key, RETRY_AFTER_ERROR)
+            except Exception:
+                log.exception("Could not push back the %s delivery %s", kind, key)
