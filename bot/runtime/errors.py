@@ -55,7 +55,8 @@ def classify(error: BaseException) -> ErrorReply:
     if isinstance(error, app_commands.CommandOnCooldown):
         return ErrorReply("user", f"Slow down a little: try again in {error.retry_after:.0f}s.")
     if isinstance(error, app_commands.TransformerError):
-        return ErrorReply("user", f"“{error.value}” is not a valid value for that option.")
+        shown = str(error.value)[:40]
+        return ErrorReply("user", f"“{shown}” is not a valid value for that option.")
     if isinstance(error, app_commands.CheckFailure):
         return ErrorReply("permission", "You can't use this command here.")
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
@@ -86,7 +87,8 @@ async def answer_error(interaction: discord.Interaction[Any], error: BaseExcepti
         )
         message = message.format(code=reply.code)
     else:
-        log.debug("/%s refused (%s): %s", command, reply.kind, reply.message)
+        # Replies may quote what the member typed: log the start only, never all of it.
+        log.debug("/%s refused (%s): %.60s", command, reply.kind, reply.message)
     try:
         await send_reply(interaction, Reply(content=message, ephemeral=True))
     except discord.HTTPException:

@@ -186,3 +186,32 @@ async def test_coach_reload_attaches_long_error_lists(
     (attachment,) = call["files"]
     assert attachment.filename == "knowledge-errors.txt"
     assert SHIPPED_KNOWLEDGE.exists()
+
+
+# --- what a modified client can send: checked at run time ---------------------------
+
+
+async def test_a_weekly_target_outside_1_to_7_is_refused(bot: Backbone) -> None:
+    interaction, _ = make_interaction(permissions=discord.Permissions(manage_guild=True))
+    for bad in (0, 8, 2**40):
+        with pytest.raises(UserFacingError, match="1 to 7"):
+            await invoke(bot, "coach settings", interaction, weekly_target=bad)
+
+
+async def test_an_unknown_day_for_nudges_is_refused(bot: Backbone) -> None:
+    interaction, _ = make_interaction()
+    with pytest.raises(UserFacingError, match="every day"):
+        await invoke(bot, "posture on", interaction, days="fortnightly")
+
+
+async def test_logging_tomorrow_is_refused_not_logged_as_yesterday(bot: Backbone) -> None:
+    interaction, _ = make_interaction()
+    with pytest.raises(UserFacingError, match="today"):
+        await invoke(bot, "backday log", interaction, when="tomorrow")
+    assert await bot.streaks.stats(111111111111111111, 222222222222222222) is None
+
+
+async def test_a_streak_reminder_on_an_unknown_day_is_refused(bot: Backbone) -> None:
+    interaction, _ = make_interaction()
+    with pytest.raises(UserFacingError, match="friday"):
+        await invoke(bot, "backday reminder", interaction, day="monday")

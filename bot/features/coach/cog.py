@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserFacingError
 from bot.core.replies import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply, discord_timestamp
 from bot.core.time_of_day import parse_member_time
 from bot.core.timezones import resolve_timezone, timezone_choices
@@ -120,6 +121,11 @@ class AdminCog(commands.Cog):
     ) -> None:
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
+        if weekly_target is not None and not 1 <= weekly_target <= 7:  # a modified client
+            raise UserFacingError(
+                f"The weekly target is the back days a week that keep a streak: 1 to 7, "
+                f"not {weekly_target}."
+            )
         zone = resolve_timezone(timezone) if timezone is not None else None
         other: dict[str, str | int | None] = {}
         if nudge_channel is not None:

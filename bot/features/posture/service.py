@@ -18,10 +18,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.errors import UserFacingError
 from bot.core.time_of_day import parse_member_time, parse_time
 from bot.core.timezones import resolve_timezone
 from bot.core.wall_time import is_too_late
-from bot.features.posture.schedule import Days, next_due, next_topic, nudge_day
+from bot.features.posture.schedule import DAYS_CHOICES, Days, next_due, next_topic, nudge_day
 from bot.storage import Storage, Transaction
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.settings import GuildSettings
@@ -119,6 +120,8 @@ class PostureService:
         Unset options keep the member's current choice, else take the server's default.
         Opting in again also lifts a refusal recorded after Discord's error 50007.
         """
+        if days is not None and days not in DAYS_CHOICES:  # a modified client
+            raise UserFacingError("Pick `every day` or `weekdays` for `days`.")
         local_time = None if time_text is None else parse_member_time(time_text)
         timezone = None if timezone_text is None else resolve_timezone(timezone_text)
         now = self.clock()

@@ -103,6 +103,10 @@ class StreakService:
     async def log(
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
     ) -> LogResult:
+        if when not in ("today", "yesterday"):  # a modified client can send anything
+            raise UserFacingError(
+                "You can log `today` or `yesterday` only: no future days, nothing earlier."
+            )
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise UserFacingError(
                 f"Your note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH} or fewer."
