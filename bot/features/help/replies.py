@@ -9,9 +9,24 @@ from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, Reply, clip
 HELP_COLOUR = 0x5865F2
 
 
+def listing_fields(lines: Sequence[str]) -> tuple[Field, ...]:
+    """Whole lines packed into as few fields as Discord's 1,024 characters allow."""
+    fields: list[list[str]] = [[]]
+    for line in lines:
+        line = clip(line, FIELD_VALUE_LIMIT)
+        if fields[-1] and len("\n".join([*fields[-1], line])) > FIELD_VALUE_LIMIT:
+            fields.append([])
+        fields[-1].append(line)
+    return tuple(
+        Field("Commands" if n == 0 else "More commands", "\n".join(chunk))
+        for n, chunk in enumerate(fields)
+        if chunk
+    )
+
+
 def help_reply(commands: Sequence[tuple[str, str]]) -> Reply:
     """`commands` is (name, description) for every registered command, in display order."""
-    listing = "\n".join(f"`/{name}`: {description}" for name, description in commands)
+    lines = [f"`/{name}`: {description}" for name, description in commands]
     return Reply(
         embed=EmbedSpec(
             title="Backbone: your back-training coach",
@@ -22,7 +37,7 @@ def help_reply(commands: Sequence[tuple[str, str]]) -> Reply:
                 "`/why-back-pain` if something aches, or `/ask` with a question in your "
                 "own words."
             ),
-            fields=(Field("Commands", clip(listing, FIELD_VALUE_LIMIT)),),
+            fields=listing_fields(lines),
             footer="Coaching information, not medical advice.",
             colour=HELP_COLOUR,
         ),
