@@ -288,6 +288,8 @@ class AdminCog(commands.Cog):
         elif off:
             reply = recap_off_reply(await self.bot.recaps.stop(guild_id))
         else:
+            # The preview reads the week's logs of the whole server: answer Discord first.
+            await interaction.response.defer(ephemeral=True, thinking=True)
             status = await self.bot.recaps.status(guild_id)
             reply = recap_show_reply(status, await self.bot.recaps.preview(guild_id))
         await send_reply(interaction, reply)
@@ -308,6 +310,7 @@ class AdminCog(commands.Cog):
         if guild_id is None:
             raise app_commands.NoPrivateMessage()
         validate_days(days)  # Discord's client enforces the range; this checks it again
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a big server's figures
         report = await self.bot.insights.report(guild_id, days)
         await send_reply(interaction, insights_reply(report, self.bot.insights.clock()))
 
