@@ -13,6 +13,9 @@ from discord.ext import commands
 from bot import features
 from bot.config import DISCORD_API, Settings
 from bot.core.clock import Clock, utc_now
+from bot.features.coach.insights import InsightsService
+from bot.features.coach.recap import RecapService
+from bot.features.coach.retention import Retention
 from bot.features.knowledge.store import KnowledgeStore
 from bot.features.posture.service import PostureService
 from bot.features.streaks.reminders import BackdayReminderService
@@ -91,10 +94,14 @@ class Backbone(commands.Bot):
         self.backday_reminders = BackdayReminderService(
             storage, clock, timezone_changed=self.streaks.recompute_member
         )
+        self.recaps = RecapService(storage, clock)
+        self.insights = InsightsService(storage, clock)
+        self.retention = Retention(storage, clock)
         self.scheduler = Scheduler(storage, clock)
         """Every timed delivery; features register their jobs when they load."""
         self.posture.wake = self.scheduler.wake
         self.backday_reminders.wake = self.scheduler.wake
+        self.recaps.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
         """Whether the scheduler runs (only under `backbone run`, not `sync` or `preview`)."""

@@ -30,6 +30,8 @@ a real INTERACTION_CREATE down the gateway. Option values go in as Discord's cli
 them: within choices, lengths and min/max values; a USER option takes a user payload (or
 id) and arrives as the id plus `data.resolved.users` and `.members`; a CHANNEL option
 takes a channel id of the invoking server and arrives with `data.resolved.channels`.
+With `locked_channel=True` each guild has a third channel ("no-bot-posts") whose
+permission overwrite denies the bot Send Messages; posting there answers 403 (50013).
 `plant_message(channel_id, body, nonce=...)` stores a message as if an earlier bot
 process had sent it (a crash before it recorded the send); `dm_channel_of(user)` is the
 bot's DM channel with a user.

@@ -22,6 +22,7 @@ ALL_INTENTS = (1 << 26) - 1 | (1 << 20) | (1 << 21) | (1 << 24) | (1 << 25)
 
 # Permission bits used by the default member and bot.
 MANAGE_GUILD = 1 << 5
+SEND_MESSAGES = 1 << 11
 ADMINISTRATOR = 1 << 3
 EVERYDAY_MEMBER_PERMISSIONS = (
     (1 << 6)  # add reactions

@@ -15,7 +15,6 @@ from .constants import (
     ADMINISTRATOR,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
-    BOT_PERMISSIONS,
     BUTTON,
     CHANNEL_OPTION,
     EPHEMERAL,
@@ -320,7 +319,7 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
                 channel_id=str(channel_id),
                 channel=self._channel_payload(guild, index, with_guild=True),
                 member=self._member_payload(invoker, roles=[], permissions=permissions),
-                app_permissions=str(BOT_PERMISSIONS),
+                app_permissions=str(self._bot_permissions_in(guild, channel_id)),
                 authorizing_integration_owners=(
                     {"1": str(invoker["id"])} if user_install else {"0": str(guild.id)}
                 ),

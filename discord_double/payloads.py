@@ -5,9 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .constants import BOT_PERMISSIONS, DISCORD_EPOCH_MS, EVERYDAY_MEMBER_PERMISSIONS, Json
+from .constants import (
+    BOT_PERMISSIONS,
+    DISCORD_EPOCH_MS,
+    EVERYDAY_MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
+    Json,
+)
+
+LOCKED_CHANNEL = "no-bot-posts"
+"""With `locked_channel=True`, each guild's third channel: the bot's role is denied
+Send Messages there by a permission overwrite (a server that muted the bot in one channel)."""
 
 
 def _now_iso() -> str:
@@ -33,6 +43,8 @@ class GuildSpec:
     channel_ids: list[int]
     channel_names: list[str]
     bot_role_id: int
+    locked_channel_ids: set[int] = field(default_factory=set)
+    """Channels where an overwrite denies the bot's role Send Messages."""
 
 
 class Payloads:
@@ -42,6 +54,7 @@ class Payloads:
     application_id: int
     owner: Json
     bot_user: Json
+    locked_channel: bool
 
     def _user_payload(self, user_id: int, name: str, *, bot: bool = False) -> Json:
         user: Json = {
@@ -63,7 +76,7 @@ class Payloads:
         return user
 
     def _make_guild(self, n: int) -> GuildSpec:
-        return GuildSpec(
+        guild = GuildSpec(
             id=self.snowflake(),
             name="Backbone Test Gym" if n == 0 else f"Backbone Test Gym {n + 1}",
             owner_id=int(self.owner["id"]),
@@ -71,6 +84,18 @@ class Payloads:
             channel_names=["general", "posture-nudges"],
             bot_role_id=self.snowflake(),
         )
+        if self.locked_channel:
+            locked = self.snowflake()
+            guild.channel_ids.append(locked)
+            guild.channel_names.append(LOCKED_CHANNEL)
+            guild.locked_channel_ids.add(locked)
+        return guild
+
+    def _bot_permissions_in(self, guild: GuildSpec, channel_id: int) -> int:
+        """The bot's permissions in a channel, its overwrites applied."""
+        if channel_id in guild.locked_channel_ids:
+            return BOT_PERMISSIONS & ~SEND_MESSAGES
+        return BOT_PERMISSIONS
 
     def _channel_payload(self, guild: GuildSpec, index: int, *, with_guild: bool) -> Json:
         data: Json = {
@@ -86,6 +111,10 @@ class Payloads:
             "permission_overwrites": [],
             "flags": 0,
         }
+        if guild.channel_ids[index] in guild.locked_channel_ids:
+            data["permission_overwrites"] = [
+                {"id": str(guild.bot_role_id), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}
+            ]
         if with_guild:
             data["guild_id"] = str(guild.id)
         return data

@@ -151,6 +151,10 @@ class RestMixin(MessagesMixin):
             raise DiscordError(404, 10003, "Unknown Channel", violation="unknown_channel")
         if cid in self.dm_channels and self.dm_channels[cid] in self.dms_closed:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
+        if any(cid in g.locked_channel_ids for g in self.guilds):
+            # An overwrite denies the bot Send Messages there (not a protocol violation:
+            # a channel can be locked after the bot was told to post in it).
+            raise DiscordError(403, 50013, "Missing Permissions")
         body = record.json if isinstance(record.json, dict) else {}
         errors = check_message(body, files=len(record.files))
         errors.extend(check_nonce(body))

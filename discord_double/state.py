@@ -45,6 +45,7 @@ class DoubleState(Payloads):
         compress: bool = True,
         guild_count: int = 1,
         nonce_window: float = 5 * 60.0,
+        locked_channel: bool = False,
     ) -> None:
         self.token = token
         self.heartbeat_interval = heartbeat_interval
@@ -58,6 +59,8 @@ class DoubleState(Payloads):
         self.compress = compress
         # Discord checks an enforced nonce for uniqueness "in the past few minutes".
         self.nonce_window = nonce_window
+        # Each guild gets a third channel where an overwrite denies the bot Send Messages.
+        self.locked_channel = locked_channel
         self.clock: Callable[[], float] = time.monotonic
 
         self.snowflake = Snowflakes()

@@ -8,7 +8,7 @@ loader can reject an entry that would not fit, tests can check every reply, and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -117,6 +117,24 @@ def numbered(items: Iterable[str]) -> str:
 
 def bulleted(items: Iterable[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
+
+
+def join_capped(items: Sequence[str], limit: int, separator: str = ", ", *, more: int = 0) -> str:
+    """As many `items` as fit in `limit` characters, then "and N more" for the rest (and
+    for `more` items that were never listed)."""
+    total = len(items) + more
+    shown: list[str] = []
+    for n, item in enumerate(items):
+        rest = total - n - 1
+        tail = f"{separator}and {rest} more" if rest else ""
+        if len(separator.join([*shown, item]) + tail) > limit:
+            if not shown:
+                return clip(f"{total} in all", limit)
+            return separator.join(shown) + f"{separator}and {total - n} more"
+        shown.append(item)
+    if more:
+        return separator.join([*shown, f"and {more} more"])
+    return separator.join(shown)
 
 
 def plural(n: int, unit: str) -> str:

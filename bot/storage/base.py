@@ -15,8 +15,11 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from bot.storage.backday_reminders import BackdayReminderStore
+from bot.storage.insights import InsightsStore
 from bot.storage.posture import PostureStore
 from bot.storage.privacy import PrivacyStore
+from bot.storage.recaps import RecapStore
+from bot.storage.retention import RetentionStore
 from bot.storage.schedule import ScheduleStore
 from bot.storage.settings import SettingsStore
 from bot.storage.state import StateStore
@@ -42,6 +45,12 @@ class Transaction(Protocol):
     def schedule(self) -> ScheduleStore: ...
     @property
     def backday_reminders(self) -> BackdayReminderStore: ...
+    @property
+    def recaps(self) -> RecapStore: ...
+    @property
+    def insights(self) -> InsightsStore: ...
+    @property
+    def retention(self) -> RetentionStore: ...
 
 
 Unit = Callable[[Transaction], T]

@@ -77,7 +77,7 @@ MEMBER_TABLES: tuple[MemberTable, ...] = (
         "nudge_deliveries",
         "user_id",
         "local_day",
-        "Each day a posture nudge was sent (or tried) to you, and how it went.",
+        "Each day a posture nudge was sent (or tried) to you, and how it went (kept 90 days).",
     ),
     MemberTable(
         "topics_seen",
@@ -95,7 +95,7 @@ MEMBER_TABLES: tuple[MemberTable, ...] = (
         "backday_reminder_deliveries",
         "user_id",
         "week",
-        "Each week a streak-at-risk reminder was due for you, and how it went.",
+        "Each week a streak-at-risk reminder was due for you, and how it went (kept 90 days).",
     ),
 )
 
@@ -115,7 +115,24 @@ NO_MEMBER_DATA: dict[str, str] = {
         "how many shown members share each month-board standing: counts with no ids, kept "
         "by triggers on monthly_days, so deleting a member's month rows updates it"
     ),
+    "server_recaps": "the schedule and last outcome of each server's weekly recap post",
+    "ask_misses": (
+        "/ask questions that found no good match, counted per server and day with no user "
+        "id, kept 90 days (RETENTION_DAYS) for /coach insights"
+    ),
+    "entry_opens": (
+        "how often each knowledge entry was opened, per server and day with no user id, "
+        "kept 90 days for /coach insights"
+    ),
+    "retention": "when the daily job that forgets old history next runs, and what it did",
 }
+
+RETENTION_DAYS = 90
+"""Delivery history and the /coach insights counters are kept this long, then pruned."""
+
+ANONYMOUS_TABLES: tuple[str, ...] = ("ask_misses", "entry_opens")
+"""Tables that record what members do without saying who: tests check that no user id
+can be found in them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,11 @@ class StreakStore(Protocol):
         """False when that day is already logged (the store decides races)."""
         ...
 
+    def logs_between(self, guild_id: int, first: date, last: date) -> list[tuple[int, date]]:
+        """(user id, day) of every back day logged in the server from `first` to `last`
+        (both included), by member then day."""
+        ...
+
     def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
         """Remove the most recent log on or after `earliest`; return its day."""
         ...

@@ -48,7 +48,20 @@ async def test_first_boot_registers_the_whole_tree(live: Live) -> None:
     assert {"cue", "why-back-pain", "ask", "help", "coach"} <= set(sent)
     coach = sent["coach"]
     assert str(coach["default_member_permissions"]) == "32"
-    assert [(o["name"], o["type"]) for o in coach["options"]] == [("settings", 1), ("reload", 1)]
+    assert [(o["name"], o["type"]) for o in coach["options"]] == [
+        ("settings", 1),
+        ("reload", 1),
+        ("recap", 1),
+        ("insights", 1),
+    ]
+    recap, insights = coach["options"][2:]
+    assert [(o["name"], o["type"], o.get("required", False)) for o in recap["options"]] == [
+        ("channel", 7, False),
+        ("off", 5, False),
+    ]
+    assert recap["options"][0]["channel_types"] == [0, 5]  # text and announcement
+    (days,) = insights["options"]
+    assert (days["type"], days["min_value"], days["max_value"]) == (4, 1, 90)
     registered = double.registered()
     assert registered["coach"]["default_member_permissions"] == "32"
     exercise = registered["cue"]["options"][0]
@@ -147,8 +160,18 @@ async def test_help_is_ephemeral_and_lists_every_command(live: Live) -> None:
     reply = await run(live.double, "help")
     assert reply.type == 4
     assert reply.ephemeral
-    listing = "\n".join(field["value"] for field in embed_of(reply)["fields"])
-    for name in ["/cue", "/why-back-pain", "/ask", "/help", "/coach reload", "/streak"]:
+    fields = embed_of(reply)["fields"]
+    listing = "\n".join(f["value"] for f in fields)
+    assert all(len(f["value"]) <= 1024 for f in fields)
+    for name in [
+        "/cue",
+        "/why-back-pain",
+        "/ask",
+        "/help",
+        "/coach reload",
+        "/coach recap",
+        "/streak",
+    ]:
         assert name in listing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest.mock import MagicMock
 
 import discord
 import pytest
@@ -119,8 +120,17 @@ async def test_help_lists_every_command(bot: Backbone) -> None:
     call = sent.only
     assert call["ephemeral"] is True
     (embed,) = embed_dicts(call)
-    listing = "\n".join(field["value"] for field in embed["fields"])  # as many as it takes
-    for name in ["/cue", "/why-back-pain", "/ask", "/help", "/coach reload", "/streak"]:
+    listing = "\n".join(f["value"] for f in embed["fields"])
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+    for name in [
+        "/cue",
+        "/why-back-pain",
+        "/ask",
+        "/help",
+        "/coach reload",
+        "/coach insights",
+        "/streak",
+    ]:
         assert name in listing
 
 
@@ -215,3 +225,155 @@ async def test_a_streak_reminder_on_an_unknown_day_is_refused(bot: Backbone) -> 
     interaction, _ = make_interaction()
     with pytest.raises(UserFacingError, match="friday"):
         await invoke(bot, "backday reminder", interaction, day="monday")
+
+
+# --- /coach recap, /coach insights and the channel checks -----------------------------
+
+ADMIN = discord.Permissions(manage_guild=True)
+CAN_POST = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+CHANNEL_ID = 555_555_555_555_555_555
+
+
+def text_channel(bot_permissions: discord.Permissions | None) -> MagicMock:
+    """A text channel where the bot (the guild's `me`) has `bot_permissions`; None: the
+    bot's member is not cached."""
+    channel = MagicMock(spec_set=discord.TextChannel)
+    channel.id = CHANNEL_ID
+    channel.mention = f"<#{CHANNEL_ID}>"
+    channel.guild = MagicMock(spec_set=discord.Guild)
+    if bot_permissions is None:
+        channel.guild.me = None
+    else:
+        channel.guild.me = MagicMock(spec_set=discord.Member)
+        channel.permissions_for = MagicMock(return_value=bot_permissions)
+    return channel
+
+
+@pytest.mark.parametrize("name", ["coach recap", "coach insights", "coach settings"])
+async def test_coach_commands_check_manage_server_at_run_time(bot: Backbone, name: str) -> None:
+    interaction, _ = make_interaction(permissions=discord.Permissions.none())
+    (check,) = command(bot, name).checks
+    with pytest.raises(app_commands.MissingPermissions):
+        await discord.utils.maybe_coroutine(check, interaction)
+    allowed, _ = make_interaction(permissions=ADMIN)
+    assert await discord.utils.maybe_coroutine(check, allowed)
+
+
+@pytest.mark.parametrize(
+    ("permissions", "named"),
+    [
+        (
+            discord.Permissions(view_channel=True, embed_links=True),
+            "the **Send Messages** permission",
+        ),
+        (
+            discord.Permissions(view_channel=True, send_messages=True),
+            "the **Embed Links** permission",
+        ),
+        (discord.Permissions(send_messages=True, embed_links=True), "the **View Channel** perm"),
+        # Without View Channel the rest are implied: only the one to grant is named.
+        (discord.Permissions.none(), "the **View Channel** permission there."),
+    ],
+)
+async def test_recap_refuses_a_channel_the_bot_cannot_post_in(
+    bot: Backbone, permissions: discord.Permissions, named: str
+) -> None:
+    interaction, _ = make_interaction(permissions=ADMIN)
+    with pytest.raises(UserFacingError) as refused:
+        await invoke(bot, "coach recap", interaction, channel=text_channel(permissions), off=None)
+    assert f"I can't post the weekly recap in <#{CHANNEL_ID}>: I'm missing {named}" in (
+        refused.value.message
+    )
+    assert "Nothing was changed" in refused.value.message
+    status = await bot.recaps.status(interaction.guild_id)
+    assert status.recap is None
+
+
+async def test_the_channel_check_falls_back_to_the_interactions_app_permissions(
+    bot: Backbone,
+) -> None:
+    interaction, _ = make_interaction(permissions=ADMIN)
+    interaction.app_permissions = discord.Permissions(view_channel=True)
+    with pytest.raises(UserFacingError, match=r"missing the \*\*Send Messages\*\* permission"):
+        await invoke(bot, "coach recap", interaction, channel=text_channel(None), off=None)
+    interaction, sent = make_interaction(permissions=ADMIN)
+    interaction.app_permissions = CAN_POST
+    await invoke(bot, "coach recap", interaction, channel=text_channel(None), off=None)
+    assert sent.only["content"].startswith("📊 Weekly recap on: every Monday at **09:00** (UTC)")
+
+
+async def test_nudge_channel_is_refused_with_the_missing_permission_named(bot: Backbone) -> None:
+    interaction, _ = make_interaction(permissions=ADMIN)
+    locked = text_channel(discord.Permissions(view_channel=True, embed_links=True))
+    with pytest.raises(UserFacingError, match=r"the daily nudge .* \*\*Send Messages\*\* perm"):
+        await invoke(bot, "coach settings", interaction, nudge_channel=locked)
+    settings = await bot.streaks.server_settings(interaction.guild_id)
+    assert settings.nudge_channel_id is None
+
+    interaction, _sent = make_interaction(permissions=ADMIN)
+    await invoke(bot, "coach settings", interaction, nudge_channel=text_channel(CAN_POST))
+    assert (await bot.streaks.server_settings(interaction.guild_id)).nudge_channel_id == CHANNEL_ID
+
+
+async def test_recap_on_show_and_off(bot: Backbone) -> None:
+    guild_id = 111111111111111111
+    interaction, sent = make_interaction(permissions=ADMIN)
+    await invoke(bot, "coach recap", interaction, channel=text_channel(CAN_POST), off=None)
+    on = sent.only
+    assert on["ephemeral"] is True
+    assert_no_pings(on)
+    assert f"in <#{CHANNEL_ID}>, about the week before, with no pings" in on["content"]
+    assert (await bot.recaps.status(guild_id)).recap is not None
+
+    interaction, sent = make_interaction(permissions=ADMIN)
+    await invoke(bot, "coach recap", interaction, channel=None, off=None)
+    shown = sent.only
+    assert shown["ephemeral"] is True
+    assert_no_pings(shown)
+    assert f"The weekly recap goes to <#{CHANNEL_ID}> every Monday" in shown["content"]
+    (embed,) = embed_dicts(shown)
+    assert embed["title"].startswith("📊 This week so far: ")
+    assert [f["name"] for f in embed["fields"]] == [
+        "🎯 Hit the target (0)",
+        "🏆 New best streaks (0)",
+        "🔥 Top 3 by current streak",
+    ]
+
+    interaction, _ = make_interaction(permissions=ADMIN)
+    with pytest.raises(UserFacingError, match="not both"):
+        await invoke(bot, "coach recap", interaction, channel=text_channel(CAN_POST), off=True)
+
+    for expected in ("📊 Weekly recap off.", "The weekly recap was already off."):
+        interaction, sent = make_interaction(permissions=ADMIN)
+        await invoke(bot, "coach recap", interaction, channel=None, off=True)
+        assert sent.only["content"] == expected
+    assert (await bot.recaps.status(guild_id)).recap is None
+
+
+@pytest.mark.parametrize("days", [0, 91, -5])
+async def test_insights_validates_days_at_run_time(bot: Backbone, days: int) -> None:
+    interaction, _ = make_interaction(permissions=ADMIN)
+    with pytest.raises(UserFacingError, match="from 1 to 90"):
+        await invoke(bot, "coach insights", interaction, days=days)
+
+
+async def test_insights_shows_what_ask_could_not_answer_and_what_was_opened(
+    bot: Backbone,
+) -> None:
+    for path, options in (
+        ("ask", {"question": "  Creatine   dosage?  "}),
+        ("ask", {"question": "creatine dosage?"}),
+        ("cue", {"exercise": "rows"}),
+        ("cue", {"exercise": "zzzz not an exercise"}),
+    ):
+        interaction, _ = make_interaction()
+        await invoke(bot, path, interaction, **options)
+    interaction, sent = make_interaction(permissions=ADMIN)
+    await invoke(bot, "coach insights", interaction, days=30)
+    call = sent.only
+    assert call["ephemeral"] is True
+    assert_no_pings(call)
+    (embed,) = embed_dicts(call)
+    values = {f["name"]: f["value"] for f in embed["fields"]}
+    assert values["❓ /ask could not answer well (2 times)"] == "`creatine dosage?` · 2 times"
+    assert values["📖 Most opened entries (1 opening)"] == "`barbell-row` (exercise) · 1 time"

@@ -24,8 +24,11 @@ import pytest
 
 from bot.storage import Storage, Transaction
 from bot.storage.backday_reminders import BackdayReminder, ReminderDelivery
+from bot.storage.insights import AskMiss, EntryOpen, Totals
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 from bot.storage.privacy import MEMBER_TABLES
+from bot.storage.recaps import ServerRecap
+from bot.storage.retention import RETAINED, RetentionRun
 from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET, GuildSettings
 from bot.storage.streaks import Board, BoardRow, Hidden, RankedRow, RankedStanding, Standing
 
@@ -1535,3 +1538,197 @@ async def test_backday_reminders_and_their_deliveries(storage: Storage) -> None:
     assert await storage.read(lambda tx: tx.backday_reminders.get_delivery(BOB, first.week)) is None
     assert await storage.write(lambda tx: tx.backday_reminders.delete(ALICE)) is True
     assert await storage.write(lambda tx: tx.backday_reminders.delete(ALICE)) is False
+
+
+# --- weekly recaps, insights and retention --------------------------------------------
+
+
+async def test_logs_between_lists_one_servers_logs_in_a_day_range(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        for user_id, offset in ((BOB, 0), (ALICE, 6), (ALICE, 0), (ALICE, 7), (BOB, -1)):
+            tx.streaks.insert_log(GUILD, user_id, day(offset), None, NOW)
+        tx.streaks.insert_log(OTHER_GUILD, ALICE, day(1), None, NOW)
+
+    await storage.write(work)
+    found = await storage.read(lambda tx: tx.streaks.logs_between(GUILD, day(0), day(6)))
+    assert found == [(ALICE, day(0)), (ALICE, day(6)), (BOB, day(0))]
+    assert await storage.read(lambda tx: tx.streaks.logs_between(GUILD, day(8), day(9))) == []
+
+
+async def test_recaps_save_get_replace_and_delete_with_their_schedule(storage: Storage) -> None:
+    assert await storage.read(lambda tx: tx.recaps.get(GUILD)) is None
+    first = ServerRecap(GUILD, channel_id=77, due_at=400)
+    await storage.write(lambda tx: tx.recaps.save(first))
+    assert await storage.read(lambda tx: tx.recaps.get(GUILD)) == first
+    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ("recap",))) == [
+        ("recap", GUILD)
+    ]
+    sent = replace(first, due_at=900, last_week="2024-03-04", last_status="channel", last_at=5)
+    await storage.write(lambda tx: tx.recaps.save(sent))
+    assert await storage.read(lambda tx: tx.recaps.get(GUILD)) == sent
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("recap",))) == 900
+    assert await storage.write(lambda tx: tx.recaps.delete(GUILD)) is True
+    assert await storage.write(lambda tx: tx.recaps.delete(GUILD)) is False
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("recap",))) is None
+
+
+async def test_a_fresh_store_has_the_retention_job_due_at_once(storage: Storage) -> None:
+    run = await storage.read(lambda tx: tx.retention.get())
+    assert run == RetentionRun(due_at=0)
+    assert await storage.read(lambda tx: tx.schedule.due(1, 10, ("retention",))) == [
+        ("retention", 0)
+    ]
+    later = RetentionRun(due_at=5_000, last_run_at=10, last_pruned=3)
+    await storage.write(lambda tx: tx.retention.save(later))
+    assert await storage.read(lambda tx: tx.retention.get()) == later
+    assert await storage.read(lambda tx: tx.schedule.next_due_at(("retention",))) == 5_000
+
+
+async def test_ask_misses_are_counted_per_server_question_and_day(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        for question, offset in (
+            ("creatine dosage", 0),
+            ("creatine dosage", 0),
+            ("creatine dosage", 2),
+            ("best shoes", 1),
+            ("arms", 2),
+            ("old one", -1),
+        ):
+            tx.insights.record_miss(GUILD, day(offset), question)
+        tx.insights.record_miss(OTHER_GUILD, day(0), "elsewhere")
+        tx.insights.record_miss(0, day(0), "in a dm")
+
+    await storage.write(work)
+    top = await storage.read(lambda tx: tx.insights.top_misses(GUILD, day(0), 10))
+    assert top == [AskMiss("creatine dosage", 3), AskMiss("arms", 1), AskMiss("best shoes", 1)]
+    assert await storage.read(lambda tx: tx.insights.top_misses(GUILD, day(0), 1)) == top[:1]
+    assert await storage.read(lambda tx: tx.insights.miss_totals(GUILD, day(0))) == Totals(3, 5)
+    assert await storage.read(lambda tx: tx.insights.miss_totals(GUILD, day(2))) == Totals(2, 2)
+    assert await storage.read(lambda tx: tx.insights.top_misses(0, day(0), 10)) == [
+        AskMiss("in a dm", 1)
+    ]
+    assert await storage.read(lambda tx: tx.insights.miss_totals(THIRD_GUILD, day(0))) == Totals(
+        0, 0
+    )
+
+
+async def test_entry_opens_are_counted_per_server_entry_and_day(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        for kind, entry_id, offset in (
+            ("exercise", "barbell-row", 0),
+            ("exercise", "barbell-row", 1),
+            ("situation", "after-squats", 1),
+            ("posture", "chin-tucks", 1),
+            ("situation", "after-squats", 3),
+            ("exercise", "barbell-row", -2),
+        ):
+            tx.insights.record_open(GUILD, day(offset), kind, entry_id)
+        tx.insights.record_open(OTHER_GUILD, day(0), "exercise", "pull-up")
+
+    await storage.write(work)
+    assert await storage.read(lambda tx: tx.insights.top_opens(GUILD, day(0), 10)) == [
+        EntryOpen("exercise", "barbell-row", 2),
+        EntryOpen("situation", "after-squats", 2),
+        EntryOpen("posture", "chin-tucks", 1),
+    ]
+    assert await storage.read(lambda tx: tx.insights.open_totals(GUILD, day(0))) == Totals(3, 5)
+    assert await storage.read(lambda tx: tx.insights.open_totals(GUILD, day(2))) == Totals(1, 1)
+
+
+async def test_delivery_outcomes_follow_the_servers_members(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        # Alice's and Bob's nudges follow GUILD, Carol's OTHER_GUILD.
+        tx.posture.save_reminder(reminder(ALICE))
+        tx.posture.save_reminder(reminder(BOB))
+        tx.posture.save_reminder(reminder(CAROL, guild_id=OTHER_GUILD))
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-01", "dm", at=100))  # too early
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-02", "dm", at=200))
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-03", "channel", at=300))
+        tx.posture.save_delivery(delivery(BOB, "2024-03-03", "refused", at=300))
+        tx.posture.save_delivery(delivery(BOB, "2024-03-04", "dm", at=400))
+        tx.posture.save_delivery(delivery(CAROL, "2024-03-04", "failed", at=400))
+        tx.posture.save_delivery(delivery(DAVE, "2024-03-04", "dm", at=400))  # opted out
+        # Streak reminders count for members with a streak row here, wherever set.
+        tx.streaks.save_stats(GUILD, ALICE, current=1, best=1, total=1, expires_at=None)
+        tx.streaks.save_stats(GUILD, DAVE, current=0, best=1, total=1, expires_at=None)
+        tx.streaks.save_stats(OTHER_GUILD, CAROL, current=1, best=1, total=1, expires_at=None)
+        tx.backday_reminders.save(backday_reminder(ALICE, due_at=10))
+        tx.backday_reminders.save(backday_reminder(CAROL, due_at=10))
+        for user_id, week, status, at in (
+            (ALICE, "2024-02-19", "dm", 150),
+            (ALICE, "2024-02-26", "safe", 250),
+            (DAVE, "2024-02-26", "uncertain", 250),
+            (CAROL, "2024-02-26", "dm", 250),
+            (ALICE, "2024-02-12", "dm", 50),
+        ):
+            tx.backday_reminders.save_delivery(ReminderDelivery(user_id, week, "n", status, at))
+
+    await storage.write(work)
+    nudges = await storage.read(lambda tx: tx.insights.nudge_outcomes(GUILD, 200))
+    assert nudges == {"dm": 2, "channel": 1, "refused": 1}
+    reminders = await storage.read(lambda tx: tx.insights.reminder_outcomes(GUILD, 100))
+    assert reminders == {"dm": 1, "safe": 1, "uncertain": 1}
+    assert await storage.read(lambda tx: tx.insights.posture_members(GUILD)) == 2
+    assert await storage.read(lambda tx: tx.insights.reminder_members(GUILD)) == 1
+    assert await storage.read(lambda tx: tx.insights.posture_members(THIRD_GUILD)) == 0
+
+
+async def test_members_logged_and_the_spread_of_current_streaks(storage: Storage) -> None:
+    def work(tx: Transaction) -> None:
+        tx.streaks.insert_log(GUILD, ALICE, day(0), None, NOW)
+        tx.streaks.insert_log(GUILD, ALICE, day(1), None, NOW)
+        tx.streaks.insert_log(GUILD, BOB, day(-3), None, NOW)
+        tx.streaks.insert_log(GUILD, CAROL, day(2), None, NOW)
+        tx.streaks.insert_log(OTHER_GUILD, DAVE, day(2), None, NOW)
+
+    await storage.write(work)
+    assert await storage.read(lambda tx: tx.insights.members_logged(GUILD, day(0))) == 2
+    assert await storage.read(lambda tx: tx.insights.members_logged(GUILD, day(-7))) == 3
+    await seed_stats(
+        storage,
+        [Standing(ALICE, 3, 3, 9), Standing(BOB, 0, 2, 4), Standing(CAROL, 3, 5, 20)],
+    )
+    await seed_stats(storage, [Standing(DAVE, 1, 1, 1)], guild_id=OTHER_GUILD)
+    assert await storage.read(lambda tx: tx.insights.streak_spread(GUILD)) == {3: 2, 0: 1}
+    assert await storage.read(lambda tx: tx.insights.streak_spread(THIRD_GUILD)) == {}
+
+
+async def test_prune_deletes_only_rows_older_than_the_cutoff_in_bounded_batches(
+    storage: Storage,
+) -> None:
+    cutoff = int(NOW.timestamp())  # Monday 4 March 2024, 12:00 UTC
+
+    def work(tx: Transaction) -> None:
+        for offset in (-3, -2, -1, 0, 1):  # days before and after the cutoff's day
+            tx.insights.record_miss(GUILD, day(offset), "q")
+            tx.insights.record_open(GUILD, day(offset), "exercise", "barbell-row")
+        for n, at in enumerate((cutoff - 3, cutoff - 2, cutoff - 1, cutoff, cutoff + 1)):
+            tx.posture.save_delivery(delivery(ALICE, f"2024-03-0{n + 1}", "dm", at=at))
+            tx.backday_reminders.save_delivery(
+                ReminderDelivery(ALICE, f"2024-02-0{n + 1}", "n", "dm", at)
+            )
+
+    await storage.write(work)
+    assert set(RETAINED) == {
+        "ask_misses",
+        "entry_opens",
+        "nudge_deliveries",
+        "backday_reminder_deliveries",
+    }
+    for table in RETAINED:
+        first = await storage.write(lambda tx, t=table: tx.retention.prune(t, cutoff, 2))
+        second = await storage.write(lambda tx, t=table: tx.retention.prune(t, cutoff, 2))
+        third = await storage.write(lambda tx, t=table: tx.retention.prune(t, cutoff, 2))
+        assert (first, second, third) == (2, 1, 0), table
+    misses = await storage.read(lambda tx: tx.insights.miss_totals(GUILD, day(-10)))
+    assert misses == Totals(1, 2)  # the cutoff's own day and the day after stay
+    opens = await storage.read(lambda tx: tx.insights.open_totals(GUILD, day(-10)))
+    assert opens == Totals(1, 2)
+    kept = await storage.read(lambda tx: tx.posture.get_delivery(ALICE, "2024-03-04"))
+    assert kept is not None and kept.attempted_at == cutoff
+    assert await storage.read(lambda tx: tx.posture.get_delivery(ALICE, "2024-03-03")) is None
+    assert await storage.read(lambda tx: tx.backday_reminders.last_delivery(ALICE)) is not None
+    assert (
+        await storage.read(lambda tx: tx.backday_reminders.get_delivery(ALICE, "2024-02-03"))
+        is None
+    )

@@ -186,3 +186,46 @@ async def test_a_bug_in_a_migration_is_not_dressed_up_as_a_path_problem(
     monkeypatch.setattr(migrations, "available_migrations", lambda: [*good, broken])
     with pytest.raises(sqlite3.OperationalError, match="syntax error"):
         await Database.open(tmp_path / "backbone.db")
+
+
+async def test_coach_queries_go_through_an_index(tmp_path: Path) -> None:
+    """/coach insights, the recap's logs and retention's pruning never scan a table."""
+    from datetime import date
+
+    from bot.storage.retention import RETAINED
+    from bot.storage.sqlite.insights import SqliteInsights
+    from bot.storage.sqlite.retention import SqliteRetention
+    from bot.storage.sqlite.streaks import SqliteStreaks
+
+    await (await Database.open(tmp_path / "backbone.db")).close()
+    conn = sqlite3.connect(tmp_path / "backbone.db", isolation_level=None)
+    try:
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        insights, since = SqliteInsights(conn), date(2026, 1, 1)
+        insights.top_misses(1, since, 10)
+        insights.miss_totals(1, since)
+        insights.top_opens(1, since, 10)
+        insights.open_totals(1, since)
+        insights.nudge_outcomes(1, 5)
+        insights.reminder_outcomes(1, 5)
+        insights.posture_members(1)
+        insights.reminder_members(1)
+        insights.members_logged(1, since)
+        insights.streak_spread(1)
+        SqliteStreaks(conn).logs_between(1, since, since)
+        conn.execute("BEGIN")
+        for table in RETAINED:
+            SqliteRetention(conn).prune(table, 1_800_000_000, 10)
+        conn.execute("ROLLBACK")
+        conn.set_trace_callback(None)
+        queries = [s for s in statements if s.split()[0] in ("SELECT", "DELETE")]
+        assert len(queries) == 11 + len(RETAINED)
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        for sql in queries:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+            scanned = [step.split()[1] for step in plan if step.startswith("SCAN ")]
+            assert not set(scanned) & tables, (sql, plan)
+            assert any(step.startswith("SEARCH") for step in plan), (sql, plan)
+    finally:
+        conn.close()

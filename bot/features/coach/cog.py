@@ -1,9 +1,15 @@
-"""/coach: server-admin commands (Manage Server), checked again at run time."""
+"""/coach: server-admin commands (Manage Server), checked again at run time.
+
+`setup` wires the weekly recap job to its Discord side and the cog registers it, with
+the daily retention job, on the bot's one scheduler while it is loaded (the scheduler
+runs only under `backbone run`).
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,8 +20,17 @@ from bot.core.errors import UserFacingError
 from bot.core.replies import DESCRIPTION_LIMIT, EmbedSpec, Field, Reply, discord_timestamp
 from bot.core.time_of_day import parse_member_time
 from bot.core.timezones import resolve_timezone, timezone_choices
+from bot.features.coach.insights import DEFAULT_DAYS, MAX_DAYS, validate_days
+from bot.features.coach.recap_delivery import RecapJob, RecapSender
+from bot.features.coach.replies import (
+    insights_reply,
+    recap_off_reply,
+    recap_on_reply,
+    recap_show_reply,
+)
 from bot.features.knowledge import KnowledgeBaseError
 from bot.runtime.replies import NO_MENTIONS, send_reply
+from bot.runtime.scheduler import TimedJob
 from bot.storage.settings import GuildSettings
 
 if TYPE_CHECKING:
@@ -90,6 +105,56 @@ def settings_reply(before: GuildSettings, after: GuildSettings, next_channel_nud
     )
 
 
+POSTING_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+"""What the bot needs in a channel to post a nudge or a recap there."""
+
+
+def bot_permissions_in(
+    channel: discord.TextChannel, interaction: discord.Interaction[Backbone]
+) -> discord.Permissions:
+    """The bot's permissions in `channel`, overwrites included.
+
+    From the cached guild when the bot's own member is there (it always is with the
+    guilds intent); otherwise Discord's figure sent with the interaction, which is exact
+    when the command runs in that channel and the best guess there is otherwise.
+    """
+    me: discord.Member | None = channel.guild.me  # typed as always there; it may not be
+    if me is not None:
+        return channel.permissions_for(me)
+    return interaction.app_permissions
+
+
+def missing_posting_permission(permissions: discord.Permissions) -> str | None:
+    """The permission to grant, or None if the bot can post.
+
+    The three form a chain in Discord's (and discord.py's) computation: without View
+    Channel every text permission is dropped, and without Send Messages Embed Links is
+    too. So only the first one missing is named: granting it is the fix, and naming the
+    ones it implies would send an admin after permissions that were never denied.
+    """
+    for name, label in POSTING_PERMISSIONS:
+        if not getattr(permissions, name):
+            return label
+    return None
+
+
+def check_can_post(
+    channel: discord.TextChannel, interaction: discord.Interaction[Backbone], what: str
+) -> None:
+    """Refuse a channel the bot could not post `what` in, naming what is missing."""
+    missing = missing_posting_permission(bot_permissions_in(channel, interaction))
+    if missing is not None:
+        raise UserFacingError(
+            f"I can't post {what} in {channel.mention}: I'm missing the **{missing}** "
+            "permission there. Give Backbone that permission in the channel's settings "
+            "(Edit Channel > Permissions), then run this again. Nothing was changed."
+        )
+
+
 class AdminCog(commands.Cog):
     coach = app_commands.Group(
         name="coach",
@@ -98,8 +163,17 @@ class AdminCog(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: Backbone) -> None:
+    def __init__(self, bot: Backbone, jobs: Sequence[TimedJob] = ()) -> None:
         self.bot = bot
+        self.jobs = jobs
+
+    async def cog_load(self) -> None:
+        for job in self.jobs:
+            self.bot.scheduler.register(job)
+
+    async def cog_unload(self) -> None:
+        for job in self.jobs:
+            self.bot.scheduler.unregister(job.kind)
 
     @coach.command(name="settings", description="Show or change this server's Backbone settings.")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -129,6 +203,7 @@ class AdminCog(commands.Cog):
         zone = resolve_timezone(timezone) if timezone is not None else None
         other: dict[str, str | int | None] = {}
         if nudge_channel is not None:
+            check_can_post(nudge_channel, interaction, "the daily nudge")
             other["nudge_channel_id"] = nudge_channel.id
         if nudge_time is not None:
             off = nudge_time.strip().lower() in {"off", "none", "stop"}
@@ -141,6 +216,8 @@ class AdminCog(commands.Cog):
             interaction.guild_id, timezone=zone, weekly_target=weekly_target, **other
         )
         next_nudge = await self.bot.posture.configure_server(after)
+        if (before.timezone, before.nudge_time) != (after.timezone, after.nudge_time):
+            await self.bot.recaps.reschedule(interaction.guild_id)  # it follows both
         await send_reply(
             interaction,
             settings_reply(
@@ -190,6 +267,59 @@ class AdminCog(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
 
+    @coach.command(name="recap", description="A weekly recap of back days, posted every Monday.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        channel="Post the recap here every Monday (at the nudge time, else 09:00)",
+        off="True to stop the weekly recap",
+    )
+    async def recap(
+        self,
+        interaction: discord.Interaction[Backbone],
+        channel: discord.TextChannel | None = None,
+        off: bool | None = None,
+    ) -> None:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if channel is not None and off:
+            raise UserFacingError(
+                "Give either `channel` (to post the recap there) or `off:true` (to stop it), "
+                "not both."
+            )
+        if channel is not None:
+            check_can_post(channel, interaction, "the weekly recap")
+            reply = recap_on_reply(await self.bot.recaps.set_channel(guild_id, channel.id))
+        elif off:
+            reply = recap_off_reply(await self.bot.recaps.stop(guild_id))
+        else:
+            # The preview reads the week's logs of the whole server: answer Discord first.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            status = await self.bot.recaps.status(guild_id)
+            reply = recap_show_reply(status, await self.bot.recaps.preview(guild_id))
+        await send_reply(interaction, reply)
+
+    @coach.command(
+        name="insights", description="What members ask, open and receive here (no names)."
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        days=f"How many days back to look (1-{MAX_DAYS}, default {DEFAULT_DAYS})"
+    )
+    async def insights(
+        self,
+        interaction: discord.Interaction[Backbone],
+        days: app_commands.Range[int, 1, MAX_DAYS] = DEFAULT_DAYS,
+    ) -> None:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        validate_days(days)  # Discord's client enforces the range; this checks it again
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a big server's figures
+        report = await self.bot.insights.report(guild_id, days)
+        await send_reply(interaction, insights_reply(report, self.bot.insights.clock()))
+
 
 async def setup(bot: Backbone) -> None:
-    await bot.add_cog(AdminCog(bot))
+    jobs: list[TimedJob] = [RecapJob(bot.recaps, RecapSender(bot).post), bot.retention]
+    await bot.add_cog(AdminCog(bot, jobs))

@@ -9,6 +9,21 @@ from bot.core.replies import FIELD_VALUE_LIMIT, EmbedSpec, Field, Reply, clip
 HELP_COLOUR = 0x5865F2
 
 
+def listing_fields(lines: Sequence[str]) -> tuple[Field, ...]:
+    """Whole lines packed into as few fields as Discord's 1,024 characters allow."""
+    fields: list[list[str]] = [[]]
+    for line in lines:
+        line = clip(line, FIELD_VALUE_LIMIT)
+        if fields[-1] and len("\n".join([*fields[-1], line])) > FIELD_VALUE_LIMIT:
+            fields.append([])
+        fields[-1].append(line)
+    return tuple(
+        Field("Commands" if n == 0 else "More commands", "\n".join(chunk))
+        for n, chunk in enumerate(fields)
+        if chunk
+    )
+
+
 def help_reply(commands: Sequence[tuple[str, str]]) -> Reply:
     """`commands` is (name, description) for every registered command, in display order."""
     lines = [f"`/{name}`: {description}" for name, description in commands]
@@ -22,26 +37,9 @@ def help_reply(commands: Sequence[tuple[str, str]]) -> Reply:
                 "`/why-back-pain` if something aches, or `/ask` with a question in your "
                 "own words."
             ),
-            fields=tuple(
-                Field("Commands" if n == 0 else "More commands", chunk)
-                for n, chunk in enumerate(_chunks(lines, FIELD_VALUE_LIMIT))
-            ),
+            fields=listing_fields(lines),
             footer="Coaching information, not medical advice.",
             colour=HELP_COLOUR,
         ),
         ephemeral=True,
     )
-
-
-def _chunks(lines: Sequence[str], limit: int) -> list[str]:
-    """Lines joined into as few field values of at most `limit` characters as they fit."""
-    chunks: list[str] = []
-    current = ""
-    for line in (clip(line, limit) for line in lines):
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks

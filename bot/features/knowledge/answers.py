@@ -7,6 +7,7 @@ members will see.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.core.errors import UserFacingError
 from bot.core.fuzzy import NameIndex
@@ -32,11 +33,25 @@ from bot.features.knowledge.render import (
     source_line,
 )
 from bot.features.knowledge.schema import RedFlag
-from bot.features.knowledge.search import Hit
+from bot.features.knowledge.search import EntryKind, Hit
 from bot.features.knowledge.store import Knowledge
 
 ASK_MAX_LENGTH = 200
 ASK_RESULTS = 5
+GOOD_MATCH_SCORE = 5.0
+"""The top `/ask` hit's score (`TextIndex.search`, summed BM25 impacts) below which a
+question counts as not answered well, for /coach insights.
+
+Measured on the shipped knowledge base: questions it answers score well above it (the
+technique and pain phrasings of tests/features/knowledge/phrasings.py score 5.6 to 22;
+"plank" 5.4, "squat depth" 5.6, "scapula" 6.8, "lat pulldown grip width" 21), while
+questions it cannot answer stay below it ("how much protein should I eat" 3.9, "can you
+recommend a gym in london" 4.1, "how to lose weight" 4.4, "best shoes for lifting" 2.9,
+"how do i get bigger arms" 1.8, "what time is it" 2.7), and gibberish finds no hit at
+all. The margin is thin at both ends ("rows" alone scores 4.3: counted as a miss, which
+tells a coach it lands on a list rather than one entry; "what is the weather today"
+scores 6.0 through a typo repair to "whether"), so the figure is a signal for coaches,
+not a verdict. A question naming a red flag is answered by its advice, never a miss."""
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
 
 
@@ -106,7 +121,22 @@ def _hit_field(rank: int, hit: Hit) -> Field:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AskOutcome:
+    """How well `/ask` answered, for /coach insights (nothing about who asked)."""
+
+    answered: bool
+    """A red flag's advice, or a hit scoring at least `GOOD_MATCH_SCORE`."""
+    top: tuple[EntryKind, str] | None
+    """The top hit (kind, entry id) when it is a good match: the entry the member opened."""
+
+
 def ask_reply(knowledge: Knowledge, question: str) -> Reply:
+    """The reply to `/ask` (see `ask_answer`)."""
+    return ask_answer(knowledge, question)[0]
+
+
+def ask_answer(knowledge: Knowledge, question: str) -> tuple[Reply, AskOutcome]:
     """The best-matching entries, led by what to do when the question names a red flag.
 
     A question that names a red-flag symptom is answered with that advice first (urgent
@@ -128,6 +158,11 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
     flags = index.red_flags.match_terms(words)
     about_pain = bool(flags) or index.red_flags.touches_pain(words)
     hits = index.text.search(text, ASK_RESULTS)
+    good = bool(hits) and hits[0].score >= GOOD_MATCH_SCORE
+    outcome = AskOutcome(
+        answered=good or bool(flags),
+        top=(hits[0].document.kind, hits[0].document.id) if good else None,
+    )
     shown = " ".join(text.split())
     if not hits and not about_pain:
         some = [e.name for e in list(base.exercises.values())[:4]]
@@ -140,7 +175,7 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
                 "or browse with `/cue` and `/why-back-pain`."
             ),
             ephemeral=True,
-        )
+        ), outcome
     hit_fields = [_hit_field(n, hit) for n, hit in enumerate(hits, start=1)]
     if not about_pain:
         return Reply(
@@ -150,8 +185,8 @@ def ask_reply(knowledge: Knowledge, question: str) -> Reply:
                 footer="Ranked by how well each entry matches your words.",
                 colour=ASK_COLOUR,
             )
-        )
-    return Reply(embed=_pain_answer(base, shown, flags, hit_fields))
+        ), outcome
+    return Reply(embed=_pain_answer(base, shown, flags, hit_fields)), outcome
 
 
 def _pain_answer(

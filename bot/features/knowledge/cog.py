@@ -1,8 +1,14 @@
 """/cue, /why-back-pain and /ask: thin adapters over `answers`, usable anywhere (servers,
-the bot's DM, private channels, and as an app a member installs for themselves)."""
+the bot's DM, private channels, and as an app a member installs for themselves).
+
+After answering, each command counts what it served for /coach insights (`bot.insights`):
+the entry opened, or an `/ask` question with no good match. Nothing says who asked.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,16 +16,39 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.fuzzy import Choice
-from bot.features.knowledge.answers import ASK_MAX_LENGTH, ask_reply, cue_reply, why_back_pain_reply
+from bot.features.knowledge.answers import (
+    ASK_MAX_LENGTH,
+    ask_answer,
+    cue_reply,
+    why_back_pain_reply,
+)
 from bot.runtime.contexts import any_install, anywhere
 from bot.runtime.replies import send_reply
 
 if TYPE_CHECKING:
     from bot.app import Backbone
 
+log = logging.getLogger(__name__)
+
 
 def _choices(choices: list[Choice]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=c.label, value=c.value) for c in choices]
+
+
+def counted_in(interaction: discord.Interaction[Backbone]) -> int:
+    """The server a use is counted for: the one the command ran in if it added the bot,
+    else 0 (DMs, private channels, a member's own install used in a server)."""
+    if interaction.guild_id is not None and interaction.is_guild_integration():
+        return interaction.guild_id
+    return 0
+
+
+async def count(recording: Awaitable[None]) -> None:
+    """Count a use after the reply went out; a failure here never reaches the member."""
+    try:
+        await recording
+    except Exception:
+        log.exception("Could not count a knowledge command for /coach insights")
 
 
 class KnowledgeCog(commands.Cog):
@@ -35,7 +64,13 @@ class KnowledgeCog(commands.Cog):
     async def cue(
         self, interaction: discord.Interaction[Backbone], exercise: app_commands.Range[str, 1, 100]
     ) -> None:
-        await send_reply(interaction, cue_reply(self.bot.knowledge.current, exercise))
+        knowledge = self.bot.knowledge.current
+        await send_reply(interaction, cue_reply(knowledge, exercise))
+        entry_id = knowledge.index.exercises.resolve(exercise)
+        if entry_id is not None:
+            await count(
+                self.bot.insights.record_open(counted_in(interaction), "exercise", entry_id)
+            )
 
     @cue.autocomplete("exercise")
     async def cue_exercise(
@@ -55,7 +90,13 @@ class KnowledgeCog(commands.Cog):
         interaction: discord.Interaction[Backbone],
         situation: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        await send_reply(interaction, why_back_pain_reply(self.bot.knowledge.current, situation))
+        knowledge = self.bot.knowledge.current
+        await send_reply(interaction, why_back_pain_reply(knowledge, situation))
+        entry_id = None if situation is None else knowledge.index.situations.resolve(situation)
+        if entry_id is not None:
+            await count(
+                self.bot.insights.record_open(counted_in(interaction), "situation", entry_id)
+            )
 
     @why_back_pain.autocomplete("situation")
     async def why_back_pain_situation(
@@ -74,7 +115,14 @@ class KnowledgeCog(commands.Cog):
         interaction: discord.Interaction[Backbone],
         question: app_commands.Range[str, 1, ASK_MAX_LENGTH],
     ) -> None:
-        await send_reply(interaction, ask_reply(self.bot.knowledge.current, question))
+        reply, outcome = ask_answer(self.bot.knowledge.current, question)
+        await send_reply(interaction, reply)
+        server = counted_in(interaction)
+        if not outcome.answered:
+            await count(self.bot.insights.record_unanswered(server, question))
+        if outcome.top is not None:
+            kind, entry_id = outcome.top
+            await count(self.bot.insights.record_open(server, kind, entry_id))
 
 
 async def setup(bot: Backbone) -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from bot.core.replies import Reply, plural
-from bot.storage.privacy import MemberSummary
+from bot.storage.privacy import RETENTION_DAYS, MemberSummary
 
 NOT_YOURS = "Only the member who ran /privacy delete can press these buttons."
 CANCELLED = "Nothing was deleted."
+KEPT_WITHOUT_NAMES = (
+    "Not about you: for server admins' /coach insights, Backbone counts per server and "
+    "day the /ask questions it could not answer well (their text, never who asked) and "
+    "which entries were opened. Those counts, and every nudge and reminder delivery "
+    f"record, are deleted after {RETENTION_DAYS} days."
+)
 
 
 def export_filename(user_id: int) -> str:
@@ -53,7 +59,7 @@ def export_reply(summary: MemberSummary) -> Reply:
     else:
         held = listing(describe(summary))
         text = f"Everything Backbone stores about you is in the attached file: {held}."
-    return Reply(content=f"📦 {text}", ephemeral=True)
+    return Reply(content=f"📦 {text}\n-# {KEPT_WITHOUT_NAMES}", ephemeral=True)
 
 
 def delete_prompt(summary: MemberSummary) -> Reply:
@@ -66,6 +72,7 @@ def delete_prompt(summary: MemberSummary) -> Reply:
             f"⚠️ This deletes everything Backbone stores about you: {listing(describe(summary))}.\n"
             "Your streaks and leaderboard places go too, in every server, and your posture "
             "nudges stop. It cannot be undone: run /privacy export first if you want a copy."
+            f"\n-# {KEPT_WITHOUT_NAMES}"
         ),
         ephemeral=True,
     )

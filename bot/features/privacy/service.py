@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.features.privacy.replies import KEPT_WITHOUT_NAMES
 from bot.storage import Storage, Transaction
 from bot.storage.privacy import MEMBER_TABLES, MemberSummary
 
@@ -42,6 +43,7 @@ def export_document(
         "user_id": str(user_id),
         "exported_at": exported_at.isoformat(),
         "about": {spec.table: spec.about for spec in MEMBER_TABLES},
+        "kept_without_names": KEPT_WITHOUT_NAMES,
         "tables": {name: [_jsonable(row) for row in rows] for name, rows in tables.items()},
     }
 

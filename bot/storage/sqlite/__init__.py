@@ -12,8 +12,11 @@ from pathlib import Path
 from bot.storage.base import T, Unit
 from bot.storage.sqlite.backday_reminders import SqliteBackdayReminders
 from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.insights import SqliteInsights
 from bot.storage.sqlite.posture import SqlitePosture
 from bot.storage.sqlite.privacy import SqlitePrivacy
+from bot.storage.sqlite.recaps import SqliteRecaps
+from bot.storage.sqlite.retention import SqliteRetention
 from bot.storage.sqlite.schedule import SqliteSchedule
 from bot.storage.sqlite.settings import SqliteSettings
 from bot.storage.sqlite.state import SqliteState
@@ -25,8 +28,11 @@ class SqliteTransaction:
 
     __slots__ = (
         "backday_reminders",
+        "insights",
         "posture",
         "privacy",
+        "recaps",
+        "retention",
         "schedule",
         "settings",
         "state",
@@ -41,6 +47,9 @@ class SqliteTransaction:
         self.state = SqliteState(conn)
         self.schedule = SqliteSchedule(conn)
         self.backday_reminders = SqliteBackdayReminders(conn)
+        self.recaps = SqliteRecaps(conn)
+        self.insights = SqliteInsights(conn)
+        self.retention = SqliteRetention(conn)
 
 
 class SqliteStorage:

@@ -114,6 +114,15 @@ class SqliteStreaks:
         )
         return [date.fromisoformat(row[0]) for row in rows]
 
+    def logs_between(self, guild_id: int, first: date, last: date) -> list[tuple[int, date]]:
+        rows = self.conn.execute(
+            # The covering (guild_id, day, user_id) index: only the range's entries are read.
+            "SELECT user_id, day FROM backday_logs INDEXED BY backday_logs_guild_day"
+            " WHERE guild_id = ? AND day BETWEEN ? AND ?",
+            (guild_id, first.isoformat(), last.isoformat()),
+        )
+        return sorted((int(user_id), date.fromisoformat(day)) for user_id, day in rows)
+
     def insert_log(
         self,
         guild_id: int,

@@ -22,6 +22,7 @@ from bot.core.errors import UserFacingError
 from bot.features.privacy import service as privacy
 from bot.features.privacy.replies import (
     CANCELLED,
+    KEPT_WITHOUT_NAMES,
     NOT_YOURS,
     export_filename,
     export_reply,
@@ -530,6 +531,9 @@ async def test_export_sends_an_ephemeral_json_file(privacy_bot: Backbone) -> Non
     assert len(content) <= 2000
     assert "3 back-day logs and 2 streaks in 2 servers" in content
     assert "your daily posture reminder" in content
+    # What insights keep, and for how long, though none of it is about the member.
+    assert KEPT_WITHOUT_NAMES in content and "after 90 days" in KEPT_WITHOUT_NAMES
+    assert document["kept_without_names"] == KEPT_WITHOUT_NAMES
 
 
 async def test_delete_asks_first_and_deletes_nothing_until_confirmed(
@@ -543,6 +547,7 @@ async def test_delete_asks_first_and_deletes_nothing_until_confirmed(
     assert_no_pings(call)
     assert "3 back-day logs and 2 streaks in 2 servers" in call["content"]
     assert "a posture nudge history of 2 days" in call["content"]
+    assert KEPT_WITHOUT_NAMES in call["content"]
     view = call["view"]
     buttons = [item.item for item in view.children]
     assert [(b.label, b.style) for b in buttons] == [

@@ -1458,7 +1458,7 @@ def assert_searches_only(sql: str, plan: list[str]) -> None:
 async def test_every_trigger_statement_is_an_index_search(db: Database) -> None:
     await seed_many(db)
     triggers = await db.read(trigger_statements)
-    assert len(triggers) == 13 + 9  # the boards' counts, and the schedule of timed deliveries
+    assert len(triggers) == 13 + 9 + 6  # boards, schedule (posture, reminders), recaps+retention
     for name, statements in triggers.items():
         for sql in statements:
             plan = await db.read(lambda conn, sql=sql: plan_lines(conn, sql))
