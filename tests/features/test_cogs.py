@@ -377,3 +377,25 @@ async def test_insights_shows_what_ask_could_not_answer_and_what_was_opened(
     values = {f["name"]: f["value"] for f in embed["fields"]}
     assert values["❓ /ask could not answer well (2 times)"] == "`creatine dosage?` · 2 times"
     assert values["📖 Most opened entries (1 opening)"] == "`barbell-row` (exercise) · 1 time"
+
+
+async def test_a_forged_id_too_big_for_sqlite_on_a_button_is_answered_not_stored(
+    bot: Backbone,
+) -> None:
+    """Button custom ids come back from the client: a 30-digit id must not reach SQLite."""
+    from bot.features.posture.views import NudgeButton
+    from bot.features.privacy.views import PrivacyDeleteButton
+    from bot.features.streaks.reminder_delivery import ReminderOffButton
+
+    for button in (
+        NudgeButton("off", 10**30),
+        NudgeButton("snooze", 10**30, "notice-your-posture"),
+        PrivacyDeleteButton(10**30, "confirm"),
+        ReminderOffButton(10**20 - 1),
+    ):
+        interaction, sent = make_interaction()
+        interaction.client = bot
+        await button.callback(interaction)
+        assert sent.only["ephemeral"] is True
+        content = sent.only["content"]
+        assert "belong" in content or "Only the member" in content, content
