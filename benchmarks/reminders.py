@@ -53,11 +53,11 @@ from benchmarks.common import (
 )
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
-from bot.storage.sqlite.posture import SqlitePosture
+from bot.storage.sqlite.schedule import SqliteSchedule
 
 TARGET_MS = 5.0
 BATCH = 500
-"""The dispatcher's batch: `tx.posture.due_reminders(now, 500)`."""
+"""The scheduler's batch: `tx.schedule.due(now, 500, kinds)`."""
 DAY = 86_400
 NOW = datetime(2026, 11, 18, tzinfo=UTC)  # a Wednesday, midnight UTC: minute 0 of the day
 HOT_MINUTE = 9 * 60
@@ -252,13 +252,20 @@ ROLL_REMINDERS = (
     " slot_at = CASE WHEN snooze_at IS NULL THEN slot_at + 86400 ELSE slot_at END,"
     " due_at = CASE WHEN snooze_at IS NULL THEN slot_at + 86400 ELSE slot_at END,"
     " snooze_at = NULL, snooze_topic = NULL"
-    " WHERE due_at <= ?"
+    " WHERE user_id IN (SELECT key FROM schedule WHERE kind = 'posture' AND due_at <= ?)"
 )
-ROLL_SERVERS = "UPDATE server_nudges SET due_at = due_at + 86400 WHERE due_at <= ?"
+ROLL_SERVERS = (
+    "UPDATE server_nudges SET due_at = due_at + 86400"
+    " WHERE guild_id IN (SELECT key FROM schedule WHERE kind = 'channel' AND due_at <= ?)"
+)
+KINDS = ("posture", "channel", "backday", "recap", "retention")
+"""Every kind the bot's scheduler asks the schedule for."""
 
 
 def _count_due(conn: sqlite3.Connection, now: int) -> int:
-    (count,) = conn.execute("SELECT COUNT(*) FROM reminders WHERE due_at <= ?", (now,)).fetchone()
+    (count,) = conn.execute(
+        "SELECT COUNT(*) FROM schedule WHERE kind = 'posture' AND due_at <= ?", (now,)
+    ).fetchone()
     return int(count)
 
 
@@ -280,8 +287,8 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
     storage = SqliteStorage(db)
     try:
         # Warm-up, not measured: the first reads after opening load the schema.
-        await storage.read(lambda tx: tx.posture.next_due_at())
-        await storage.read(lambda tx: tx.posture.due_reminders(start - 1, BATCH))
+        await storage.read(lambda tx: tx.schedule.next_due_at(KINDS))
+        await storage.read(lambda tx: tx.schedule.due(start - 1, BATCH, KINDS))
         for minute in range(24 * 60):
             now = start + minute * 60 + rng.randrange(60)
             due = await db.read(lambda conn, now=now: _count_due(conn, now))
@@ -290,7 +297,7 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                     at = start + minute * 60 + rng.randrange(60)
                     got = await samples.time(
                         HOT,
-                        lambda at=at: storage.read(lambda tx: tx.posture.due_reminders(at, BATCH)),
+                        lambda at=at: storage.read(lambda tx: tx.schedule.due(at, BATCH, KINDS)),
                     )
                     if len(got) != BATCH:
                         problems.append(f"hot minute returned {len(got)} rows, not {BATCH}")
@@ -298,22 +305,20 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                 due_counts.append(due)
                 got = await samples.time(
                     ORDINARY,
-                    lambda now=now: storage.read(lambda tx: tx.posture.due_reminders(now, BATCH)),
+                    lambda now=now: storage.read(lambda tx: tx.schedule.due(now, BATCH, KINDS)),
                 )
                 if len(got) != min(due, BATCH):
                     problems.append(f"minute {minute}: {len(got)} rows for {due} due")
             moved_total += await db.write(lambda conn, now=now: _roll(conn, now))
             wake = await samples.time(
-                NEXT_DUE, lambda: storage.read(lambda tx: tx.posture.next_due_at())
+                NEXT_DUE, lambda: storage.read(lambda tx: tx.schedule.next_due_at(KINDS))
             )
             if wake is None or wake <= now:
                 problems.append(f"minute {minute}: next_due_at {wake} not after {now}")
                 continue
             got = await samples.time(
                 NOTHING,
-                lambda wake=wake: storage.read(
-                    lambda tx: tx.posture.due_reminders(wake - 1, BATCH)
-                ),
+                lambda wake=wake: storage.read(lambda tx: tx.schedule.due(wake - 1, BATCH, KINDS)),
             )
             if got:
                 problems.append(f"minute {minute}: {len(got)} rows due before the next wake-up")
@@ -337,8 +342,8 @@ def query_plans(path: Path) -> dict[str, list[str]]:
     try:
         start = int(NOW.timestamp())
         calls: dict[str, Callable[[sqlite3.Connection], object]] = {
-            "next_due_at": lambda c: SqlitePosture(c).next_due_at(),
-            "due_reminders": lambda c: SqlitePosture(c).due_reminders(start + 60, BATCH),
+            "next_due_at": lambda c: SqliteSchedule(c).next_due_at(KINDS),
+            "due_reminders": lambda c: SqliteSchedule(c).due(start + 60, BATCH, KINDS),
         }
         plans: dict[str, list[str]] = {}
         for name, call in calls.items():
