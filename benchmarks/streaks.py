@@ -254,7 +254,12 @@ def trigger_statements(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     samples = {"day": "'2026-11-18'", "month": f"'{MONTH}'"}
 
     def concrete(sql: str) -> str:
-        text = re.sub(r"\b(?:new|old)\.(\w+)", lambda m: samples.get(m.group(1), "1"), sql)
+        text = re.sub(
+            r"\b(?:new|old)\.(\w+)",
+            lambda m: samples.get(m.group(1), "1"),
+            sql,
+            flags=re.IGNORECASE,
+        )
         return " ".join(text.split())
 
     found: list[tuple[str, str]] = []
