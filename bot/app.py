@@ -104,7 +104,8 @@ class Backbone(commands.Bot):
         self.recaps.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
-        """Whether the scheduler runs (only under `backbone run`, not `sync` or `preview`)."""
+        """Whether this process serves members (`backbone run`): the scheduler runs and
+        streak cards get their worker process; not for `sync` or `preview`."""
 
     async def setup_hook(self) -> None:
         if self.settings.api_base_url != DISCORD_API:

@@ -46,7 +46,10 @@ class StreaksCog(commands.Cog):
         self.bot.scheduler.register(self.reminders)
         # Cards render in a worker process: Pillow holds the GIL for milliseconds at a
         # time, which in a thread would slow every other command (benchmarks/cards.py).
-        self.cards.executor = render_pool()
+        # Only a serving bot starts one: `preview` and `sync` load the cogs to read the
+        # command tree and render nothing.
+        if self.bot.background_tasks:
+            self.cards.executor = render_pool()
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(self.reminders.kind)
