@@ -19,15 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.core.clock import Clock
 from bot.runtime.pacing import background
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
+
+C = TypeVar("C")
+R = TypeVar("R")
 
 BATCH = 500
 MAX_SLEEP = timedelta(hours=1)
@@ -53,6 +56,30 @@ class TimedJob(Protocol):
     async def retry_later(self, key: int, delay: timedelta) -> None:
         """Push the row back by `delay` (after a failure), so it cannot spin."""
         ...
+
+
+async def deliver_claimed(
+    claim: C | None,
+    deliver: Callable[[C], Awaitable[R]],
+    finish: Callable[[C, R], Awaitable[object]],
+    *,
+    failed: R,
+    what: str,
+) -> None:
+    """The middle of every job: send a claimed delivery and record how it went.
+
+    Nothing to send when the claim is None. A delivery that raises is logged and
+    recorded as `failed`, so it is never retried blindly (the claim already marked it);
+    only a failure to claim or to record escapes, for the scheduler to push the row back.
+    """
+    if claim is None:
+        return
+    result = failed
+    try:
+        result = await deliver(claim)
+    except Exception:
+        log.exception("Could not deliver %s", what)
+    await finish(claim, result)
 
 
 class Scheduler:

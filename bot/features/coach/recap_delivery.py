@@ -17,6 +17,7 @@ import discord
 from bot.features.coach.recap import Outcome, RecapClaim, RecapService
 from bot.features.coach.replies import recap_embed
 from bot.runtime.replies import NO_MENTIONS, to_embed
+from bot.runtime.scheduler import deliver_claimed
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,14 @@ class RecapJob:
         self.post = post
 
     async def run(self, key: int) -> None:
-        claim = await self.service.claim(key)
-        if claim is None:
-            return
-        outcome: Outcome = "failed"
-        try:
-            outcome = await self.post(claim)
-        except Exception:
-            log.exception("Could not post the weekly recap for server %s", key)
-        await self.service.finish(claim, outcome)
+        failed: Outcome = "failed"
+        await deliver_claimed(
+            await self.service.claim(key),
+            self.post,
+            self.service.finish,
+            failed=failed,
+            what=f"the weekly recap for server {key}",
+        )
 
     async def retry_later(self, key: int, delay: timedelta) -> None:
         await self.service.defer(key, delay)

@@ -1,20 +1,17 @@
 """Posture nudges as timed jobs for the one scheduler (`bot.runtime.scheduler`).
 
 `MemberNudges` (kind "posture", keyed by user id) and `ChannelNudges` (kind "channel",
-keyed by guild id) claim a due nudge through the service, hand it to a delivery
-function, and record the outcome; an error in the delivery itself is recorded as
-'failed' and never stops the scheduler.
+keyed by guild id) claim a due nudge through the service and hand it to a delivery
+function through `deliver_claimed`, which records the outcome ('failed' if it raised).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.features.posture.service import Claim, Outcome, PostureService, ServerClaim
-
-log = logging.getLogger(__name__)
+from bot.runtime.scheduler import deliver_claimed
 
 DeliverMember = Callable[[Claim], Awaitable[tuple[Outcome, int | None]]]
 DeliverServer = Callable[[ServerClaim], Awaitable[str]]
@@ -29,15 +26,13 @@ class MemberNudges:
 
     async def run(self, key: int) -> None:
         claim = await self.service.claim(key)
-        if claim is None:
-            return
-        outcome: Outcome = "failed"
-        channel_id = claim.dm_channel_id
-        try:
-            outcome, channel_id = await self.deliver(claim)
-        except Exception:
-            log.exception("Could not deliver the nudge for member %s", key)
-        await self.service.finish(claim, outcome, channel_id)
+        await deliver_claimed(
+            claim,
+            self.deliver,
+            lambda c, sent: self.service.finish(c, *sent),
+            failed=("failed", claim.dm_channel_id if claim else None),
+            what=f"the nudge for member {key}",
+        )
 
     async def retry_later(self, key: int, delay: timedelta) -> None:
         await self.service.defer(key, delay)
@@ -51,15 +46,13 @@ class ChannelNudges:
         self.deliver = deliver
 
     async def run(self, key: int) -> None:
-        claim = await self.service.claim_server(key)
-        if claim is None:
-            return
-        outcome = "failed"
-        try:
-            outcome = await self.deliver(claim)
-        except Exception:
-            log.exception("Could not post the channel nudge for server %s", key)
-        await self.service.finish_server(claim, outcome)
+        await deliver_claimed(
+            await self.service.claim_server(key),
+            self.deliver,
+            self.service.finish_server,
+            failed="failed",
+            what=f"the channel nudge for server {key}",
+        )
 
     async def retry_later(self, key: int, delay: timedelta) -> None:
         await self.service.defer_server(key, delay)

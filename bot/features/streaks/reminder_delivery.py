@@ -19,6 +19,7 @@ from bot.features.streaks.reminder_replies import not_yours_reply, reminder_dm, 
 from bot.features.streaks.reminders import BackdayReminderService, Outcome, ReminderClaim
 from bot.runtime.errors import answer_error
 from bot.runtime.replies import message_kwargs, send_reply
+from bot.runtime.scheduler import deliver_claimed
 
 if TYPE_CHECKING:
     from bot.app import Backbone
@@ -109,15 +110,13 @@ class BackdayReminders:
 
     async def run(self, key: int) -> None:
         claim = await self.service.claim(key)
-        if claim is None:
-            return
-        outcome: Outcome = "failed"
-        channel_id = claim.dm_channel_id
-        try:
-            outcome, channel_id = await self.sender.to_member(claim)
-        except Exception:
-            log.exception("Could not deliver the streak reminder for member %s", key)
-        await self.service.finish(claim, outcome, channel_id)
+        await deliver_claimed(
+            claim,
+            self.sender.to_member,
+            lambda c, sent: self.service.finish(c, *sent),
+            failed=("failed", claim.dm_channel_id if claim else None),
+            what=f"the streak reminder for member {key}",
+        )
 
     async def retry_later(self, key: int, delay: timedelta) -> None:
         await self.service.defer(key, delay)
