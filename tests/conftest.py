@@ -4,7 +4,7 @@ real Backbone instance with every feature loaded and a real SQLite file, but no 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,19 @@ from bot.app import EXTENSIONS, Backbone
 from bot.config import Settings
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.storage.sqlite import SqliteStorage
+from tests import postgres
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = REPO_ROOT / "knowledge"
 
 WriteFiles = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_postgres() -> Iterator[None]:
+    """Remove the run's PostgreSQL cluster (if a test started one) when the run ends."""
+    yield
+    postgres.stop()
 
 
 @pytest.fixture(scope="session")

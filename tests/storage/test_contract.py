@@ -42,7 +42,15 @@ async def open_sqlite(tmp_path: Path) -> Storage:
     return await SqliteStorage.open(tmp_path / "contract.db")
 
 
-BACKENDS = [pytest.param(open_sqlite, id="sqlite")]  # a PostgreSQL backend adds itself here
+async def open_postgres(tmp_path: Path) -> Storage:
+    """The shared backend: a new database on the test run's throwaway PostgreSQL."""
+    from bot.storage.postgres import PostgresStorage
+    from tests.postgres import fresh_database
+
+    return await PostgresStorage.open(fresh_database())
+
+
+BACKENDS = [pytest.param(open_sqlite, id="sqlite"), pytest.param(open_postgres, id="postgres")]
 
 
 @pytest.fixture(params=BACKENDS)

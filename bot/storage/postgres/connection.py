@@ -1,0 +1,140 @@
+"""The PostgreSQL database: a pool of connections, each unit of work in one transaction.
+
+A unit (`bot.storage.base.Unit`) is synchronous, so it runs in a worker thread on a
+pooled psycopg connection, as on SQLite it runs in the connection's own thread: one hop
+between the event loop and the database per command, whatever the unit does. psycopg 3's
+synchronous connections fit this model directly (asyncpg would need every store method
+to become a coroutine), and psycopg prepares a statement on the server once it has run a
+few times, so a hot unit pays parsing once.
+
+SQLite runs one unit at a time, so every unit there is serial by construction. Here
+several run at once, across threads and processes, so write units run at SERIALIZABLE:
+PostgreSQL then guarantees the same outcome as some serial order, or refuses the
+transaction with a serialization failure (or a deadlock), and the unit is simply run
+again. A unit must therefore be safe to re-run: it does nothing but use its stores
+(which holds for every unit in the bot). Read units run at REPEATABLE READ, READ ONLY:
+one snapshot, never refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg.errors
+from psycopg_pool import ConnectionPool
+
+from bot.storage.postgres.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Work = Callable[[psycopg.Connection[Any]], T]
+
+POOL_SIZE = 8
+"""Connections (and worker threads) per process: enough for the scheduler's fan-out and
+members' commands at once, few enough that several processes fit PostgreSQL's default
+100 connections."""
+MAX_ATTEMPTS = 30
+"""A write unit refused this many times in a row (each with a growing pause) gives up."""
+CONNECT_TIMEOUT = 10.0
+
+
+class PostgresUnavailable(Exception):
+    """DATABASE_URL names a server Backbone cannot use; the message says why and how to fix."""
+
+
+_RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+
+
+class PostgresDatabase:
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        self.pool = pool
+        self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="postgres")
+
+    @classmethod
+    async def open(cls, url: str, *, size: int = POOL_SIZE) -> PostgresDatabase:
+        """Connect, apply pending migrations (under an advisory lock) and open the pool."""
+        return await asyncio.to_thread(cls._open, url, size)
+
+    @classmethod
+    def _open(cls, url: str, size: int) -> PostgresDatabase:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+                migrate(conn)
+        except psycopg.OperationalError as error:
+            raise PostgresUnavailable(_explain(error)) from error
+        pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+            open=False,
+            name="backbone",
+        )
+        pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+        return cls(pool)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.pool.close)
+        self._threads.shutdown(wait=True)
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work` on one snapshot (REPEATABLE READ, READ ONLY), in a worker thread."""
+        return await self._in_thread(lambda: self._read(work))
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in one SERIALIZABLE transaction, re-run if PostgreSQL refuses it."""
+        return await self._in_thread(lambda: self._write(work))
+
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    def _read(self, work: Work[T]) -> T:
+        with self.pool.connection() as conn:
+            return in_transaction(conn, work, "REPEATABLE READ, READ ONLY")
+
+    def _write(self, work: Work[T]) -> T:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.pool.connection() as conn:
+                    return in_transaction(conn, work, "SERIALIZABLE")
+            except _RETRYABLE:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                # Spread the retries of units that collided, so they do not collide again.
+                time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
+        raise AssertionError("unreachable")
+
+
+def in_transaction(conn: psycopg.Connection[Any], work: Work[T], mode: str) -> T:
+    """BEGIN (in `mode`); work; COMMIT, or ROLLBACK if `work` raises."""
+    conn.execute(f"BEGIN ISOLATION LEVEL {mode}".encode())
+    try:
+        result = work(conn)
+    except BaseException:
+        if not conn.closed:
+            conn.execute(b"ROLLBACK")
+        raise
+    conn.execute(b"COMMIT")
+    return result
+
+
+def fetch_one(conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()) -> Any:
+    """The first row of a query, or None."""
+    return conn.execute(sql.encode(), params).fetchone()  # type: ignore[call-overload]
+
+
+def _explain(error: psycopg.OperationalError) -> str:
+    """The first line of libpq's message, which names the host and what failed."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return (
+        f"cannot connect to the PostgreSQL server in DATABASE_URL: {first}. Check that the "
+        "server runs, and the host, port, user, password and database name in the URL."
+    )

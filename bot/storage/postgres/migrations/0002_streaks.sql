@@ -1,0 +1,2 @@
+-- Placeholder: settings, streaks and leaderboards (in progress).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Placeholder: posture, schedule, reminders, coach (in progress).
+SELECT 1;
