@@ -51,13 +51,14 @@ from benchmarks.common import (
     print_table,
     write_results,
 )
+from bot.storage import Storage
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.schedule import SqliteSchedule
 
 TARGET_MS = 5.0
 BATCH = 500
-"""The scheduler's batch: `tx.schedule.due(now, 500, kinds)`."""
+"""The scheduler's batch: `tx.schedule.lease(now, until, 500, kinds)`."""
 DAY = 86_400
 NOW = datetime(2026, 11, 18, tzinfo=UTC)  # a Wednesday, midnight UTC: minute 0 of the day
 HOT_MINUTE = 9 * 60
@@ -276,6 +277,12 @@ def _roll(conn: sqlite3.Connection, now: int) -> int:
     return int(moved)
 
 
+def take_due(storage: Storage, now: int) -> Awaitable[list[tuple[str, int]]]:
+    """The scheduler's step: lease a batch of what is due at `now` (a lease ending at
+    once, so the next call at the same instant sees the same rows)."""
+    return storage.write(lambda tx: tx.schedule.lease(now, now, BATCH, KINDS))
+
+
 async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
     """Every minute of the day in order, as the dispatcher sees it; returns the figures."""
     rng = random.Random(SEED + 1)
@@ -289,7 +296,7 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
     try:
         # Warm-up, not measured: the first reads after opening load the schema.
         await storage.read(lambda tx: tx.schedule.next_due_at(KINDS))
-        await storage.read(lambda tx: tx.schedule.due(start - 1, BATCH, KINDS))
+        await take_due(storage, start - 1)
         for minute in range(24 * 60):
             now = start + minute * 60 + rng.randrange(60)
             due = await db.read(lambda conn, now=now: _count_due(conn, now))
@@ -298,7 +305,7 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                     at = start + minute * 60 + rng.randrange(60)
                     got = await samples.time(
                         HOT,
-                        lambda at=at: storage.read(lambda tx: tx.schedule.due(at, BATCH, KINDS)),
+                        lambda at=at: take_due(storage, at),
                     )
                     if len(got) != BATCH:
                         problems.append(f"hot minute returned {len(got)} rows, not {BATCH}")
@@ -306,7 +313,7 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                 due_counts.append(due)
                 got = await samples.time(
                     ORDINARY,
-                    lambda now=now: storage.read(lambda tx: tx.schedule.due(now, BATCH, KINDS)),
+                    lambda now=now: take_due(storage, now),
                 )
                 if len(got) != min(due, BATCH):
                     problems.append(f"minute {minute}: {len(got)} rows for {due} due")
@@ -319,7 +326,7 @@ async def replay_day(path: Path, hot_samples: int) -> dict[str, Any]:
                 continue
             got = await samples.time(
                 NOTHING,
-                lambda wake=wake: storage.read(lambda tx: tx.schedule.due(wake - 1, BATCH, KINDS)),
+                lambda wake=wake: take_due(storage, wake - 1),
             )
             if got:
                 problems.append(f"minute {minute}: {len(got)} rows due before the next wake-up")
@@ -344,7 +351,7 @@ def query_plans(path: Path) -> dict[str, list[str]]:
         start = int(NOW.timestamp())
         calls: dict[str, Callable[[sqlite3.Connection], object]] = {
             "next_due_at": lambda c: SqliteSchedule(c).next_due_at(KINDS),
-            "due_reminders": lambda c: SqliteSchedule(c).due(start + 60, BATCH, KINDS),
+            "due_reminders": lambda c: SqliteSchedule(c).lease(start + 60, start, BATCH, KINDS),
         }
         plans: dict[str, list[str]] = {}
         for name, call in calls.items():

@@ -5,9 +5,11 @@ streak-at-risk reminder, ...) registers a `TimedJob` under its kind. The schedul
 in storage (`tx.schedule`, one index over every kind's due instant), so the dispatcher
 holds nothing a restart could lose. It sleeps until the soonest due row, or until
 `wake()` says a sooner one was added (an opt-in, a snooze, a settings change), then
-runs everything due, a batch at a time. Its tasks run in the request pacer's
-background lane (`runtime.pacing.background`), so all of them share one budget under
-Discord's global limit and a member's command is never queued behind a fan-out.
+runs everything due, a batch at a time, each batch leased (`tx.schedule.lease`) so that
+processes sharing one database split the work instead of all trying it. Its tasks run in
+the request pacer's background lane (`runtime.pacing.background`), so all of them share
+one budget under Discord's global limit and a member's command is never queued behind a
+fan-out.
 
 A job claims its row before sending and records the outcome after, so exactly-once
 lives in the job (see the posture service). If a job raises, its row is pushed back by
@@ -33,6 +35,11 @@ C = TypeVar("C")
 R = TypeVar("R")
 
 BATCH = 500
+"""Rows leased at a time, at most: a process takes no more than it can send well within
+`LEASE`, so another process is never kept waiting on rows this one has not reached."""
+LEASE = timedelta(seconds=30)
+"""How long a leased batch is this process's alone; if the process dies, its rows are
+taken over when their lease ends (a second attempt finds the job's claim already made)."""
 MAX_SLEEP = timedelta(hours=1)
 """Look at the schedule at least this often, whatever it says (clock jumps, manual edits)."""
 RETRY_AFTER_ERROR = timedelta(minutes=5)
@@ -83,9 +90,17 @@ async def deliver_claimed(
 
 
 class Scheduler:
-    def __init__(self, storage: Storage, clock: Clock, jobs: Sequence[TimedJob] = ()) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        jobs: Sequence[TimedJob] = (),
+        *,
+        batch: int = BATCH,
+    ) -> None:
         self.storage = storage
         self.clock = clock
+        self.batch = batch
         self.jobs: dict[str, TimedJob] = {}
         for job in jobs:
             self.register(job)
@@ -138,7 +153,7 @@ class Scheduler:
         """Run everything due now, a batch at a time; return how many rows were handled."""
         handled = 0
         while True:
-            rows = await self._due(int(self.clock().timestamp()), tuple(self.jobs))
+            rows = await self._lease(int(self.clock().timestamp()), tuple(self.jobs))
             if not rows:
                 return handled
             with background():
@@ -149,8 +164,9 @@ class Scheduler:
         kinds = tuple(self.jobs)
         return await self.storage.read(lambda tx: tx.schedule.next_due_at(kinds))
 
-    async def _due(self, now: int, kinds: tuple[str, ...]) -> list[tuple[str, int]]:
-        return await self.storage.read(lambda tx: tx.schedule.due(now, BATCH, kinds))
+    async def _lease(self, now: int, kinds: tuple[str, ...]) -> list[tuple[str, int]]:
+        until = now + int(LEASE.total_seconds())
+        return await self.storage.write(lambda tx: tx.schedule.lease(now, until, self.batch, kinds))
 
     async def _one(self, kind: str, key: int) -> None:
         job = self.jobs[kind]

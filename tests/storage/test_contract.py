@@ -1090,11 +1090,11 @@ async def test_due_reminders_are_only_the_due_ones_soonest_first(storage: Storag
         tx.posture.save_reminder(reminder(DAVE, slot_at=301))  # not yet due
 
     await storage.write(seed)
-    due = await storage.read(
+    due = await storage.write(
         lambda tx: (
-            keys(tx.schedule.due(300, 10, ("posture",))),
-            keys(tx.schedule.due(300, 2, ("posture",))),
-            keys(tx.schedule.due(99, 10, ("posture",))),
+            keys(tx.schedule.lease(300, 300, 10, ("posture",))),
+            keys(tx.schedule.lease(300, 300, 2, ("posture",))),
+            keys(tx.schedule.lease(99, 99, 10, ("posture",))),
         )
     )
     assert due == ([BOB, CAROL, ALICE], [BOB, CAROL], [])
@@ -1254,11 +1254,11 @@ async def test_due_server_nudges_are_only_the_due_ones_soonest_first(storage: St
         tx.posture.save_server_nudge(nudge(THIRD_GUILD, 301))
 
     await storage.write(seed)
-    due = await storage.read(
+    due = await storage.write(
         lambda tx: (
-            keys(tx.schedule.due(300, 10, ("channel",))),
-            keys(tx.schedule.due(300, 1, ("channel",))),
-            keys(tx.schedule.due(99, 10, ("channel",))),
+            keys(tx.schedule.lease(300, 300, 10, ("channel",))),
+            keys(tx.schedule.lease(300, 300, 1, ("channel",))),
+            keys(tx.schedule.lease(99, 99, 10, ("channel",))),
         )
     )
     assert due == ([OTHER_GUILD, GUILD], [OTHER_GUILD], [])
@@ -1431,10 +1431,10 @@ async def test_delete_member_leaves_other_members_and_server_data_intact(
             tx.posture.get_server_nudge(GUILD),
             tx.posture.seen_topics(GUILD),
             tx.state.get_state("tree"),
-            keys(tx.schedule.due(10_000, 10, ("posture",))),
+            keys(tx.schedule.lease(10_000, 10_000, 10, ("posture",))),
         )
 
-    assert await storage.read(everything_else) == (
+    assert await storage.write(everything_else) == (
         "Europe/Paris",
         [day(0)],
         RankedStanding(1, Standing(BOB, 1, 1, 1)),  # Alice ranked above Bob until now
@@ -1494,17 +1494,17 @@ async def test_the_schedule_follows_every_kind(storage: Storage) -> None:
             tx.backday_reminders.save(backday_reminder(BOB, due_at=100)),
         )
     )
-    due = await storage.read(lambda tx: tx.schedule.due(1_000, 10, kinds))
+    due = await storage.write(lambda tx: tx.schedule.lease(1_000, 1_000, 10, kinds))
     assert due == [("backday", BOB), ("channel", GUILD), ("posture", ALICE)]
     assert await storage.read(lambda tx: tx.schedule.next_due_at(kinds)) == 100
     assert await storage.read(lambda tx: tx.schedule.next_due_at(("posture",))) == 300
-    assert await storage.read(lambda tx: tx.schedule.due(150, 10, ("posture",))) == []
+    assert await storage.write(lambda tx: tx.schedule.lease(150, 150, 10, ("posture",))) == []
 
     # Moving, deferring and deleting a kind's row moves or removes its schedule row.
     await storage.write(lambda tx: tx.backday_reminders.save(backday_reminder(BOB, due_at=900)))
     await storage.write(lambda tx: tx.posture.defer_reminder(ALICE, 500))
     await storage.write(lambda tx: tx.posture.delete_server_nudge(GUILD))
-    due = await storage.read(lambda tx: tx.schedule.due(1_000, 10, kinds))
+    due = await storage.write(lambda tx: tx.schedule.lease(1_000, 1_000, 10, kinds))
     assert due == [("posture", ALICE), ("backday", BOB)]
     await storage.write(
         lambda tx: (tx.posture.delete_reminder(ALICE), tx.backday_reminders.delete(BOB))
@@ -1515,10 +1515,10 @@ async def test_the_schedule_follows_every_kind(storage: Storage) -> None:
 async def test_the_schedule_leaves_out_kinds_not_asked_for(storage: Storage) -> None:
     await storage.write(lambda tx: tx.backday_reminders.save(backday_reminder(BOB, due_at=100)))
     await storage.write(lambda tx: tx.posture.save_reminder(reminder(ALICE, slot_at=300)))
-    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ("posture",))) == [
+    assert await storage.write(lambda tx: tx.schedule.lease(1_000, 1_000, 10, ("posture",))) == [
         ("posture", ALICE)
     ]
-    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ())) == []
+    assert await storage.write(lambda tx: tx.schedule.lease(1_000, 1_000, 10, ())) == []
     assert await storage.read(lambda tx: tx.schedule.next_due_at(())) is None
 
 
@@ -1568,7 +1568,7 @@ async def test_recaps_save_get_replace_and_delete_with_their_schedule(storage: S
     first = ServerRecap(GUILD, channel_id=77, due_at=400)
     await storage.write(lambda tx: tx.recaps.save(first))
     assert await storage.read(lambda tx: tx.recaps.get(GUILD)) == first
-    assert await storage.read(lambda tx: tx.schedule.due(1_000, 10, ("recap",))) == [
+    assert await storage.write(lambda tx: tx.schedule.lease(1_000, 1_000, 10, ("recap",))) == [
         ("recap", GUILD)
     ]
     sent = replace(first, due_at=900, last_week="2024-03-04", last_status="channel", last_at=5)
@@ -1583,7 +1583,7 @@ async def test_recaps_save_get_replace_and_delete_with_their_schedule(storage: S
 async def test_a_fresh_store_has_the_retention_job_due_at_once(storage: Storage) -> None:
     run = await storage.read(lambda tx: tx.retention.get())
     assert run == RetentionRun(due_at=0)
-    assert await storage.read(lambda tx: tx.schedule.due(1, 10, ("retention",))) == [
+    assert await storage.write(lambda tx: tx.schedule.lease(1, 1, 10, ("retention",))) == [
         ("retention", 0)
     ]
     later = RetentionRun(due_at=5_000, last_run_at=10, last_pruned=3)

@@ -1,4 +1,9 @@
-"""The schedule on SQLite: triggers on each kind's table keep it (migration 0005)."""
+"""The schedule on SQLite: triggers on each kind's table keep it (migration 0005).
+
+A SQLite file belongs to one bot process, whose scheduler handles one batch at a time,
+so a due row can only ever be taken by that process: `lease` returns the due rows
+without recording a lease (see `bot.storage.schedule` for what leases are for).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ class SqliteSchedule:
                 found.append(int(due))
         return min(found, default=None)
 
-    def due(self, now: int, limit: int, kinds: Collection[str]) -> list[tuple[str, int]]:
+    def lease(
+        self, now: int, until: int, limit: int, kinds: Collection[str]
+    ) -> list[tuple[str, int]]:
         if not kinds:
             return []
         marks = ", ".join("?" for _ in kinds)

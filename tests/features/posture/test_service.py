@@ -575,7 +575,7 @@ async def test_finding_due_rows_searches_the_due_index(world: World) -> None:
     def trace(conn: sqlite3.Connection) -> list[str]:
         conn.set_trace_callback(statements.append)
         try:
-            SqliteSchedule(conn).due(0, 10, ("posture", "channel"))
+            SqliteSchedule(conn).lease(0, 0, 10, ("posture", "channel"))
             SqliteSchedule(conn).next_due_at(("posture", "channel"))
         finally:
             conn.set_trace_callback(None)
