@@ -20,6 +20,8 @@ from bot.features.knowledge.loader import KnowledgeBaseError
 from bot.features.knowledge.store import Knowledge, KnowledgeStore
 from bot.runtime.logs import setup_logging
 from bot.storage import Storage
+from bot.storage.postgres.connection import PostgresUnavailable
+from bot.storage.postgres.migrations import DatabaseTooNewError as PostgresTooNewError
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import DatabaseTooNewError
@@ -66,8 +68,18 @@ def _make_bot(
     )
 
 
+async def open_storage(settings: Settings) -> Storage:
+    """PostgreSQL when DATABASE_URL is set (several processes can share it), else the SQLite
+    file at DATABASE_PATH; either migrated to the latest schema."""
+    if settings.database_url is not None:
+        from bot.storage.postgres import PostgresStorage
+
+        return await PostgresStorage.open(settings.database_url.reveal())
+    return await SqliteStorage.open(settings.database_path)
+
+
 async def _run(settings: Settings, knowledge: Knowledge, token: Secret) -> int:
-    storage = await SqliteStorage.open(settings.database_path)
+    storage = await open_storage(settings)
     try:
         bot = _make_bot(settings, knowledge, storage, serve=True)
         async with bot:
@@ -91,7 +103,7 @@ async def _sync(
     from bot.runtime.sync import clear_guild as clear_guild_copies
     from bot.runtime.sync import sync_commands
 
-    storage = await SqliteStorage.open(settings.database_path)
+    storage = await open_storage(settings)
     target = clear_guild if clear_guild is not None else guild
     try:
         bot = _make_bot(settings, knowledge, storage, serve=False)
@@ -146,7 +158,7 @@ def _connect(settings: Settings, session: Coroutine[Any, Any, int]) -> int:
         )
     except discord.PrivilegedIntentsRequired:
         return _fail("Discord refused a privileged intent; Backbone should need none.")
-    except DatabaseTooNewError as exc:
+    except (DatabaseTooNewError, PostgresTooNewError, PostgresUnavailable) as exc:
         return _fail(str(exc))
     except DatabaseFileError as exc:
         return _fail(exc.describe("DATABASE_PATH"))
@@ -211,6 +223,11 @@ def cmd_backup(settings: Settings, target: Path, *, force: bool) -> int:
     """Copy the database while the bot runs; see `bot.storage.sqlite.backup`."""
     from bot.storage.sqlite.backup import BackupError, BackupTargetError, backup
 
+    if settings.database_url is not None:
+        return _fail(
+            "backup copies the SQLite file at DATABASE_PATH, but DATABASE_URL is set: back up "
+            "PostgreSQL with its own tools (pg_dump, or your provider's snapshots)."
+        )
     try:
         result = backup(settings.database_path, target, force=force)
     except DatabaseFileError as exc:

@@ -38,7 +38,16 @@ from tests.conftest import (
 
 TIMEOUT = 60
 TOKEN = "secret-token-value-123"
-BOT_VARIABLES = ("DISCORD_TOKEN", "DATABASE_PATH", "KNOWLEDGE_DIR", "LOG_LEVEL", "DEV_GUILD_ID")
+BOT_VARIABLES = (
+    "DISCORD_TOKEN",
+    "DATABASE_PATH",
+    "DATABASE_URL",
+    "KNOWLEDGE_DIR",
+    "LOG_LEVEL",
+    "DEV_GUILD_ID",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+)
 ERROR_LINE = re.compile(r"^\S+:\d+: \S.*$")
 
 Env = dict[str, str]
@@ -820,3 +829,31 @@ async def test_backup_while_another_connection_keeps_writing(
         assert rows_in(plain) < before
     finally:
         await storage.close()
+
+
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_an_unreachable_database_url_stops_start_up_with_one_clear_line(
+    env: Env, empty_cwd: Path, tmp_path: Path, command: str
+) -> None:
+    socket_dir = tmp_path / "no-server-here"
+    socket_dir.mkdir()
+    env.update(
+        DISCORD_TOKEN=TOKEN,
+        DATABASE_URL=f"postgresql://backbone:s3cret-pw@/backbone?host={socket_dir}",
+        DISCORD_API_BASE_URL=UNREACHABLE_DISCORD,
+    )
+    result = backbone(command, env=env, cwd=empty_cwd)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("backbone: cannot connect to the PostgreSQL server in DATABASE_URL")
+    assert "Traceback" not in result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_backup_with_a_database_url_points_to_postgresql_tools(env: Env, tmp_path: Path) -> None:
+    env.update(DATABASE_URL="postgresql://u@/db?host=/nowhere")
+    result = backbone("backup", str(tmp_path / "copy.db"), env=env)
+    assert result.returncode == 2
+    assert "pg_dump" in result.stderr
+    assert not (tmp_path / "copy.db").exists()

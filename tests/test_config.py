@@ -307,3 +307,76 @@ def test_bad_values_in_env_file_are_reported_together(tmp_path: Path) -> None:
 def test_environment_can_fix_a_bad_env_file_value(tmp_path: Path) -> None:
     env_file = write_env(tmp_path, "LOG_LEVEL=verbose\n")
     assert Settings.load(environ={"LOG_LEVEL": "info"}, env_file=env_file).log_level == "INFO"
+
+
+# --- PostgreSQL and shards -------------------------------------------------------------
+
+
+def test_database_url_and_shards_are_off_by_default() -> None:
+    settings = Settings.from_mapping({})
+    assert settings.database_url is None
+    assert (settings.shard_count, settings.shard_ids, settings.sharded) == (None, None, False)
+    assert settings.request_budget == 50
+
+
+def test_a_database_url_is_kept_secret() -> None:
+    url = "postgresql://backbone:hunter2@db.example:5432/backbone"
+    settings = Settings.from_mapping({"DATABASE_URL": url})
+    assert settings.database_url is not None and settings.database_url.reveal() == url
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://u@h/db", "must start with postgresql://"),
+        ("postgresql://u:pw@h", "names no database"),
+        ("postgresql://u:pw@h:port/db", "port that is not a number"),
+        ("postgresql:///db", "names no server"),
+    ],
+)
+def test_a_bad_database_url_is_explained_without_repeating_it(url: str, expected: str) -> None:
+    (problem,) = config_problems({"DATABASE_URL": url})
+    assert problem.startswith("DATABASE_URL") and expected in problem
+    assert "pw" not in problem.replace("PASSWORD", "")
+
+
+def test_a_unix_socket_url_names_its_server_in_the_query() -> None:
+    settings = Settings.from_mapping({"DATABASE_URL": "postgresql://u@/db?host=/run/postgresql"})
+    assert settings.database_url is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids"), [("0-3", (0, 1, 2, 3)), ("4,6", (4, 6)), ("0-1, 6", (0, 1, 6)), ("2", (2,))]
+)
+def test_shard_ids_take_ranges_and_lists(raw: str, ids: tuple[int, ...]) -> None:
+    settings = Settings.from_mapping(
+        {"SHARD_COUNT": "8", "SHARD_IDS": raw, "DATABASE_URL": "postgresql://u@h/db"}
+    )
+    assert settings.shard_ids == ids
+    assert settings.request_budget == 50 * len(ids) / 8  # the process's share of the limit
+
+
+def test_one_process_may_run_every_shard_on_sqlite() -> None:
+    settings = Settings.from_mapping({"SHARD_COUNT": "2", "SHARD_IDS": "0-1"})
+    assert (settings.shard_count, settings.shard_ids) == (2, (0, 1))
+    assert Settings.from_mapping({"SHARD_COUNT": "3"}).request_budget == 50
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT='0' is not a whole number"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT='two' is not a whole number"),
+        ({"SHARD_IDS": "0-1"}, "needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "'3-1' is not a shard id or range"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0,x"}, "'x' is not a shard id or range"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0-2"}, "names shard 2, but SHARD_COUNT=2"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1"}, "set DATABASE_URL"),
+    ],
+)
+def test_bad_shard_settings_name_the_variable_and_the_fix(
+    env: dict[str, str], expected: str
+) -> None:
+    (problem,) = config_problems(env)
+    assert expected in problem
