@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench check clean venv-stale
+.PHONY: run test lint bench check clean venv-stale postgres-server
 
 # The oldest Python the project supports, from `requires-python = ">=3.11"` in
 # pyproject.toml, as "3, 11" for a comparison with sys.version_info.
@@ -44,10 +44,25 @@ $(VENV)/.installed-test: pyproject.toml $(REBUILD_VENV) | $(BIN)/python
 run: $(VENV)/.installed-run .env
 	$(BIN)/backbone run
 
+# The tests (and benchmarks) start a throwaway PostgreSQL of their own from the server
+# binaries (throwaway_postgres/); on a fresh Debian machine, install them first. Run as
+# root (as CI does) this installs Debian's package without its default cluster, which
+# nothing here uses; otherwise it says what to run.
+postgres-server: | $(BIN)/python
+	@$(BIN)/python -c 'import throwaway_postgres as pg; pg.server_binaries()' 2>/dev/null || { \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "PostgreSQL's server is not installed: run sudo apt-get install postgresql" >&2; exit 1; fi; \
+	  echo "Installing PostgreSQL's server (the tests start a throwaway one)..."; \
+	  mkdir -p /etc/postgresql-common && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    -o Dpkg::Options::=--force-confold postgresql >/dev/null; \
+	  $(BIN)/python -c 'import throwaway_postgres as pg; pg.server_binaries()'; }
+
 ## Install test dependencies, then lint, type-check and run the whole test suite.
-test: $(VENV)/.installed-test
-	$(BIN)/ruff check bot tests benchmarks discord_double
-	$(BIN)/ruff format --check bot tests benchmarks discord_double
+test: $(VENV)/.installed-test postgres-server
+	$(BIN)/ruff check bot tests benchmarks discord_double throwaway_postgres
+	$(BIN)/ruff format --check bot tests benchmarks discord_double throwaway_postgres
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -56,7 +71,7 @@ check: $(VENV)/.installed-run
 	$(BIN)/backbone check
 
 ## Run the benchmarks; figures are written to benchmarks/results/.
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test postgres-server
 	$(BIN)/python -m benchmarks
 
 clean:
