@@ -244,6 +244,51 @@ def cmd_backup(settings: Settings, target: Path, *, force: bool) -> int:
     return EXIT_OK
 
 
+def cmd_migrate_db(settings: Settings, target: str | None) -> int:
+    """Copy DATABASE_PATH into the PostgreSQL database `target`; see
+    `bot.storage.postgres.import_sqlite`."""
+    import psycopg
+
+    from bot.config import database_url_problem
+    from bot.storage.postgres.connection import explain_connect_error
+    from bot.storage.postgres.import_sqlite import CopyRefused, copy_into_postgres
+
+    url = target or (settings.database_url.reveal() if settings.database_url else "")
+    if not url:
+        return _fail("migrate-db needs --to postgresql://USER:PASSWORD@HOST:PORT/DATABASE.")
+    problem = database_url_problem(url)
+    if problem:
+        return _fail(problem.replace("DATABASE_URL", "--to", 1))
+    source = settings.database_path
+    if not source.is_file():
+        return _fail(
+            f"DATABASE_PATH={str(source)!r} does not exist: there is no SQLite database to "
+            "copy. Set DATABASE_PATH to the file the bot used."
+        )
+
+    async def upgrade() -> None:  # the file at the latest schema, as a start would leave it
+        await (await SqliteStorage.open(source)).close()
+
+    try:
+        asyncio.run(upgrade())
+        copied = copy_into_postgres(source, url)
+    except DatabaseFileError as exc:
+        return _fail(exc.describe("DATABASE_PATH"))
+    except (DatabaseTooNewError, PostgresTooNewError, CopyRefused) as exc:
+        return _fail(f"{exc}")
+    except psycopg.OperationalError as exc:
+        return _fail(explain_connect_error(exc).replace("DATABASE_URL", "--to", 1))
+    width = max(len(done.table) for done in copied)
+    for done in copied:
+        print(f"  {done.table:<{width}}  {done.rows:>12,} rows")
+    total = sum(done.rows for done in copied)
+    print(
+        f"Copied {total:,} rows in {len(copied)} tables from {source} into PostgreSQL; every "
+        "table's count matches. Set DATABASE_URL to that URL and start the bot."
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backbone",
@@ -289,6 +334,19 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--force", action="store_true", help="overwrite PATH if it exists (refused otherwise)"
     )
+    migrate_db = commands.add_parser(
+        "migrate-db",
+        help="copy the SQLite database into an empty PostgreSQL one",
+        description="Copy every table of the SQLite database at DATABASE_PATH into an empty "
+        "PostgreSQL database, in one transaction, and check every table's row count. Stop "
+        "the bot first (it would keep writing to the SQLite file); afterwards set "
+        "DATABASE_URL to the same URL and start it again.",
+    )
+    migrate_db.add_argument(
+        "--to",
+        metavar="URL",
+        help="postgresql://USER:PASSWORD@HOST:PORT/DATABASE (default: DATABASE_URL)",
+    )
     return parser
 
 
@@ -304,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_preview(settings, args.invocation)
         if args.command == "backup":
             return cmd_backup(settings, args.path, force=args.force)
+        if args.command == "migrate-db":
+            return cmd_migrate_db(settings, args.to)
         return cmd_sync(settings, args.guild, args.clear_guild)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -43,7 +43,7 @@ members' commands at once, few enough that several processes fit PostgreSQL's de
 100 connections."""
 MAX_ATTEMPTS = 30
 """A write unit refused this many times in a row (each with a growing pause) gives up."""
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10
 
 
 class PostgresUnavailable(Exception):
@@ -69,7 +69,7 @@ class PostgresDatabase:
             with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
                 migrate(conn)
         except psycopg.OperationalError as error:
-            raise PostgresUnavailable(_explain(error)) from error
+            raise PostgresUnavailable(explain_connect_error(error)) from error
         pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -128,10 +128,10 @@ def in_transaction(conn: psycopg.Connection[Any], work: Work[T], mode: str) -> T
 
 def fetch_one(conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()) -> Any:
     """The first row of a query, or None."""
-    return conn.execute(sql.encode(), params).fetchone()  # type: ignore[call-overload]
+    return conn.execute(sql.encode(), params).fetchone()
 
 
-def _explain(error: psycopg.OperationalError) -> str:
+def explain_connect_error(error: psycopg.OperationalError) -> str:
     """The first line of libpq's message, which names the host and what failed."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return (
