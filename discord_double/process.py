@@ -24,7 +24,16 @@ from discord_double.server import DiscordDouble
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = REPO_ROOT / "knowledge"
 SHIM_DIR = Path(__file__).resolve().parent / "gateway_shim"
-BOT_VARIABLES = ("DATABASE_PATH", "KNOWLEDGE_DIR", "LOG_LEVEL", "DEV_GUILD_ID", "PYTHONPATH")
+BOT_VARIABLES = (
+    "DATABASE_PATH",
+    "DATABASE_URL",
+    "KNOWLEDGE_DIR",
+    "LOG_LEVEL",
+    "DEV_GUILD_ID",
+    "PYTHONPATH",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+)
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -42,6 +51,7 @@ class BotProcess:
         *,
         token: str | None = None,
         env: dict[str, str] | None = None,
+        database_url: str | None = None,
         log_level: str = "DEBUG",
         name: str = "bot",
         argv: Sequence[str] = ("-m", "bot", "run"),
@@ -51,6 +61,8 @@ class BotProcess:
         self.cwd = workdir / "cwd"
         self.cwd.mkdir(parents=True, exist_ok=True)
         self.db_path = workdir / "data" / "backbone.db"
+        self.database_url = database_url
+        """PostgreSQL instead of the SQLite file at `db_path`, when set."""
         self.token = token if token is not None else double.token
         self.extra_env = dict(env or {})
         self.log_level = log_level
@@ -76,6 +88,8 @@ class BotProcess:
             PYTHONPATH=os.pathsep.join([str(SHIM_DIR), str(REPO_ROOT)]),
             BACKBONE_E2E_DEFAULT_GATEWAY=self.double.tripwire_url,
         )
+        if self.database_url is not None:
+            env["DATABASE_URL"] = self.database_url
         env.update(self.extra_env)
         return env
 

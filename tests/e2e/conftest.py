@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from discord_double import DiscordDouble
 from discord_double.process import BotProcess, assert_clean_shutdown
+from tests.postgres import fresh_database
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -54,16 +55,41 @@ async def double(request: pytest.FixtureRequest) -> AsyncIterator[DiscordDouble]
         yield instance
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the bot runs on. A module runs every test on both backends by asking
+    for it: `pytestmark = [..., pytest.mark.usefixtures("backend")]`; the others use SQLite."""
+    return str(request.param)
+
+
+def database_url_for(backend: str) -> str | None:
+    """A new, empty PostgreSQL database on the run's throwaway server, or None for SQLite."""
+    return fresh_database(migrated=False) if backend == "postgres" else None
+
+
+def backend_of(request: pytest.FixtureRequest) -> str:
+    callspec = getattr(request.node, "callspec", None)
+    return str(callspec.params.get("backend", "sqlite")) if callspec else "sqlite"
+
+
 LaunchBot = Callable[..., Awaitable[BotProcess]]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def bot_process(tmp_path: Path, double: DiscordDouble) -> AsyncIterator[LaunchBot]:
-    """Factory: `bot = await bot_process(...)` starts a bot against `double` (waits for READY)."""
+async def bot_process(
+    request: pytest.FixtureRequest, tmp_path: Path, double: DiscordDouble
+) -> AsyncIterator[LaunchBot]:
+    """Factory: `bot = await bot_process(...)` starts a bot against `double` (waits for READY),
+    on the test's backend."""
     started: list[BotProcess] = []
+    backend = backend_of(request)
 
     async def launch(*, wait_ready: bool = True, **kwargs: Any) -> BotProcess:
         name = kwargs.pop("name", f"bot{len(started) + 1}")
+        kwargs.setdefault("database_url", database_url_for(backend))
         bot = BotProcess(double, tmp_path / name, name=name, **kwargs)
         started.append(bot)
         await bot.start(wait_ready=wait_ready)
@@ -78,12 +104,14 @@ async def bot_process(tmp_path: Path, double: DiscordDouble) -> AsyncIterator[La
 
 
 @contextlib.asynccontextmanager
-async def live_bot(workdir: Path, **double_settings: Any) -> AsyncIterator[Live]:
+async def live_bot(
+    workdir: Path, *, backend: str = "sqlite", **double_settings: Any
+) -> AsyncIterator[Live]:
     """A double (with `double_settings`) and one bot connected to it, checked on the way out:
     a clean SIGTERM exit, no token in the logs, and no violation of Discord's rules.
     """
     async with DiscordDouble(**double_settings) as shared:
-        bot = BotProcess(shared, workdir, name="live-bot")
+        bot = BotProcess(shared, workdir, name="live-bot", database_url=database_url_for(backend))
         try:
             await bot.start()
             yield Live(shared, bot)

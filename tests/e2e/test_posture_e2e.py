@@ -20,8 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,9 +40,10 @@ from discord_double import (
 )
 from discord_double.process import BotProcess
 from tests.e2e.conftest import Live, live_bot
-from tests.e2e.helpers import NO_PINGS, assert_no_pings, embed_of, run
+from tests.e2e.helpers import NO_PINGS, assert_no_pings, database, embed_of, run
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# Every test here runs on SQLite and on PostgreSQL.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("backend")]
 
 ADMIN = str(MANAGE_GUILD)
 DAY = 86_400
@@ -55,9 +55,11 @@ DELIVERY_WAIT = 10.0
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gym(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def gym(tmp_path_factory: pytest.TempPathFactory, backend: str) -> AsyncIterator[Live]:
     """One bot in three servers (see the module docstring), restarted by several tests."""
-    async with live_bot(tmp_path_factory.mktemp("posture"), guild_count=3) as shared:
+    async with live_bot(
+        tmp_path_factory.mktemp("posture"), guild_count=3, backend=backend
+    ) as shared:
         yield shared
 
 
@@ -151,17 +153,6 @@ def now_s() -> int:
 # --- the database, read and seeded while the bot is stopped ----------------------------
 
 
-@contextlib.contextmanager
-def database(bot: BotProcess) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(bot.db_path, timeout=5)
-    conn.row_factory = sqlite3.Row
-    try:
-        with conn:
-            yield conn
-    finally:
-        conn.close()
-
-
 def row(bot: BotProcess, sql: str, *args: object) -> dict[str, Any] | None:
     with database(bot) as conn:
         found = conn.execute(sql, args).fetchone()
@@ -185,9 +176,9 @@ def make_due(bot: BotProcess, user: Json, slot_at: int) -> None:
     assert not bot.running
     with database(bot) as conn:
         changed = conn.execute(
-            "UPDATE reminders SET slot_at = ?1, due_at = ?1, snooze_at = NULL,"
-            " snooze_topic = NULL WHERE user_id = ?2",
-            (slot_at, int(user["id"])),
+            "UPDATE reminders SET slot_at = ?, due_at = ?, snooze_at = NULL,"
+            " snooze_topic = NULL WHERE user_id = ?",
+            (slot_at, slot_at, int(user["id"])),
         ).rowcount
     assert changed == 1
 
@@ -697,8 +688,8 @@ async def test_nudge_buttons_work_after_a_restart(gym: Live, knowledge: Knowledg
     async with stopped(bot):
         with database(bot) as conn:
             conn.execute(
-                "UPDATE reminders SET snooze_at = ?1, due_at = ?1 WHERE user_id = ?2",
-                (now_s() - 60, int(uid)),
+                "UPDATE reminders SET snooze_at = ?, due_at = ? WHERE user_id = ?",
+                (now_s() - 60, now_s() - 60, int(uid)),
             )
     cleared = await wait_for_row(
         gym,

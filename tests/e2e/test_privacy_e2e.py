@@ -8,22 +8,23 @@ checked afterwards, table by table, with our own SQL.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from discord_double import InteractionReply, Json
+from discord_double.process import BotProcess
 from tests.e2e.conftest import Live, live_bot
-from tests.e2e.helpers import assert_no_pings, run
+from tests.e2e.helpers import assert_no_pings, database, integer_columns, run
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# Every test here runs on SQLite and on PostgreSQL.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("backend")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gym(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    async with live_bot(tmp_path_factory.mktemp("privacy")) as shared:
+async def gym(tmp_path_factory: pytest.TempPathFactory, backend: str) -> AsyncIterator[Live]:
+    async with live_bot(tmp_path_factory.mktemp("privacy"), backend=backend) as shared:
         yield shared
 
 
@@ -45,23 +46,18 @@ async def member_with_data(live: Live, name: str) -> Json:
     return user
 
 
-def rows_mentioning(db_path: str, user_id: int) -> dict[str, int]:
+def rows_mentioning(bot: BotProcess, user_id: int) -> dict[str, int]:
     """Rows of every table that hold `user_id` in any integer column (our own SQL)."""
     found: dict[str, int] = {}
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [
-                c[1]
-                for c in conn.execute(f"PRAGMA table_info({table})")
-                if c[2].upper() == "INTEGER"
-            ]
+    tables = integer_columns(bot)
+    with database(bot) as conn:
+        for table, columns in tables.items():
             if not columns:
                 continue
             where = " OR ".join(f"{column} = ?" for column in columns)
-            (count,) = conn.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {where}", [user_id] * len(columns)
-            ).fetchone()
+            count = conn.execute(
+                f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", [user_id] * len(columns)
+            ).fetchone()["n"]
             if count:
                 found[table] = count
     return found
@@ -98,8 +94,8 @@ async def test_delete_asks_first_and_only_the_member_can_confirm(gym: Live) -> N
     double = gym.double
     user = await member_with_data(gym, "leaver")
     stranger = double.make_user("stranger")
-    db_path = str(gym.bot.db_path)
-    assert set(rows_mentioning(db_path, int(user["id"]))) >= {
+    bot = gym.bot
+    assert set(rows_mentioning(bot, int(user["id"]))) >= {
         "backday_logs",
         "member_stats",
         "member_settings",
@@ -111,7 +107,7 @@ async def test_delete_asks_first_and_only_the_member_can_confirm(gym: Live) -> N
     assert prompt.ephemeral
     assert_no_pings(prompt.data)
     confirm = press(gym, prompt, "confirm", user)
-    assert rows_mentioning(db_path, int(user["id"]))  # nothing deleted yet
+    assert rows_mentioning(bot, int(user["id"]))  # nothing deleted yet
 
     # Cancel deletes nothing and removes the buttons.
     cancelled = await (
@@ -119,7 +115,7 @@ async def test_delete_asks_first_and_only_the_member_can_confirm(gym: Live) -> N
     ).response(timeout=5)
     assert cancelled.type == 7
     assert "Nothing was deleted" in cancelled.data["content"]
-    assert rows_mentioning(db_path, int(user["id"]))
+    assert rows_mentioning(bot, int(user["id"]))
 
     again = await run(double, "privacy", subcommand="delete", user=user)
     message = again.created_message
@@ -131,7 +127,7 @@ async def test_delete_asks_first_and_only_the_member_can_confirm(gym: Live) -> N
     assert deleted.type == 7
     assert "deleted" in deleted.data["content"].lower()
     assert not deleted.data.get("components")
-    assert rows_mentioning(db_path, int(user["id"])) == {}
+    assert rows_mentioning(bot, int(user["id"])) == {}
 
     # And afterwards the member starts from nothing.
     status = await run(double, "posture", subcommand="status", user=user)
@@ -166,15 +162,15 @@ async def test_leaderboard_visibility_is_exported_and_deleted(gym: Live) -> None
     assert [(row["days"], row["hidden"]) for row in tables["monthly_days"]] == [(1, 1)]
     assert [row["hidden"] for row in tables["member_stats"]] == [1]
 
-    db_path = str(gym.bot.db_path)
-    assert {"monthly_days", "member_settings"} <= set(rows_mentioning(db_path, int(user["id"])))
+    bot = gym.bot
+    assert {"monthly_days", "member_settings"} <= set(rows_mentioning(bot, int(user["id"])))
     prompt = await run(double, "privacy", subcommand="delete", user=user)
     confirm = press(gym, prompt, "confirm", user)
     deleted = await (await double.click(prompt.created_message, confirm, user=user)).response(
         timeout=5
     )
     assert deleted.type == 7
-    assert rows_mentioning(db_path, int(user["id"])) == {}
+    assert rows_mentioning(bot, int(user["id"])) == {}
     # Starting again, they are shown: the choice went with everything else.
     await run(double, "backday", subcommand="log", user=user)
     board = await run(double, "leaderboard", {"board": "month"}, user=user)

@@ -35,7 +35,8 @@ from discord_double import (
 from tests.e2e.conftest import LaunchBot, Live, live_bot
 from tests.e2e.helpers import NO_PINGS, assert_no_pings, embed_of, run
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# Every test here runs on SQLite and on PostgreSQL.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("backend")]
 
 STREAK_FIELDS = [
     "Current streak",
@@ -52,9 +53,11 @@ ADMIN = str(MANAGE_GUILD)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gym(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def gym(tmp_path_factory: pytest.TempPathFactory, backend: str) -> AsyncIterator[Live]:
     """One bot in two servers: guild 0 logs back days, guild 1 has its settings changed."""
-    async with live_bot(tmp_path_factory.mktemp("streaks"), guild_count=2) as shared:
+    async with live_bot(
+        tmp_path_factory.mktemp("streaks"), guild_count=2, backend=backend
+    ) as shared:
         yield shared
 
 
