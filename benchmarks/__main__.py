@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["knowledge", "streaks", "e2e", "reminders", "cards"]
+BENCHMARKS = ["knowledge", "streaks", "streaks_postgres", "e2e", "reminders", "cards"]
 
 
 def main(argv: list[str]) -> int:
