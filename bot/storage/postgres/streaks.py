@@ -1,12 +1,466 @@
-"""Placeholder until this store is ported to PostgreSQL (issue #13, in progress)."""
+"""Back-day logs, the per-member streak cache and the leaderboards, on PostgreSQL.
+
+The three boards are read as on SQLite (migration 0002 here, 0004 there): a page walks
+one rank index from a cursor, a rank sums a histogram of distinct standings, and both
+leave hidden members out (`hidden = 0` is part of every rank index's key and the
+histograms count shown members only). The hot statements are module constants (and
+`BoardSql` per board) so the plan tests explain exactly what runs.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
+from bot.storage.postgres.connection import fetch_one
+from bot.storage.streaks import (
+    Board,
+    BoardKind,
+    BoardRow,
+    Hidden,
+    Placing,
+    RankedRow,
+    RankedStanding,
+    Standing,
+)
+
+LOGGED_DAYS = "SELECT day FROM backday_logs WHERE guild_id = %s AND user_id = %s ORDER BY day"
+
+INSERT_LOG = (
+    "INSERT INTO backday_logs (guild_id, user_id, day, note, logged_at)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+DELETE_LATEST_LOG = (
+    "DELETE FROM backday_logs WHERE guild_id = %s AND user_id = %s AND day = ("
+    " SELECT MAX(day) FROM backday_logs WHERE guild_id = %s AND user_id = %s AND day >= %s"
+    ") RETURNING day"
+)
+
+SAVE_STATS = (
+    "INSERT INTO member_stats AS s"
+    " (guild_id, user_id, current_streak, best_streak, total_days, expires_at, hidden)"
+    " VALUES (%s, %s, %s, %s, %s, %s, COALESCE("
+    "  (SELECT leaderboard_hidden FROM member_settings WHERE user_id = %s), 0))"
+    " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+    " current_streak = excluded.current_streak,"
+    " best_streak = GREATEST(s.best_streak, excluded.best_streak),"
+    " total_days = excluded.total_days, expires_at = excluded.expires_at"
+    " RETURNING best_streak"
+)
+"""Upsert the recomputed streak; a new row starts hidden if the member hid themselves."""
+
+DELETE_STATS = "DELETE FROM member_stats WHERE guild_id = %s AND user_id = %s"
+
+STORED_BEST = "SELECT best_streak FROM member_stats WHERE guild_id = %s AND user_id = %s"
+
+EXPIRY_DUE = (
+    "SELECT current_setting('transaction_read_only') = 'on', EXISTS ("
+    " SELECT 1 FROM member_stats WHERE expires_at IS NOT NULL AND expires_at <= %s)"
+)
+"""Whether this is a read unit, and whether any streak has lapsed (the expiry index)."""
+
+EXPIRE = (
+    "UPDATE member_stats SET current_streak = 0, expires_at = NULL"
+    " WHERE expires_at IS NOT NULL AND expires_at <= %s"
+)
+
+EXPIRE_UNLOCKED = (
+    "UPDATE member_stats AS s SET current_streak = 0, expires_at = NULL FROM ("
+    " SELECT guild_id, user_id FROM member_stats"
+    " WHERE expires_at IS NOT NULL AND expires_at <= %s FOR UPDATE SKIP LOCKED) AS due"
+    " WHERE s.guild_id = due.guild_id AND s.user_id = due.user_id"
+)
+"""EXPIRE in its own transaction from a read unit: rows a write holds are left to the
+next call (that write is recomputing them), so a read never waits on a write and cannot
+deadlock with one."""
+
+LOGS_BETWEEN = (
+    # The covering (guild_id, day, user_id) index: only the range's entries are read.
+    "SELECT user_id, day FROM backday_logs WHERE guild_id = %s AND day BETWEEN %s AND %s"
+)
+
+GUILD_MEMBERS = "SELECT user_id FROM member_stats WHERE guild_id = %s"
+MEMBER_GUILDS = "SELECT guild_id FROM member_stats WHERE user_id = %s"
+
+IS_HIDDEN = "SELECT 1 FROM member_settings WHERE user_id = %s AND leaderboard_hidden = 1"
+
+
+def _names(names: tuple[str, ...], direction: sql.SQL | None = None) -> sql.Composable:
+    if direction is None:
+        return sql.SQL(", ").join(map(sql.Identifier, names))
+    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), direction) for n in names)
+
+
+def _marks(count: int) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Placeholder() for _ in range(count))
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSql:
+    """Where one kind of board lives, and the statements that read it.
+
+    Every statement takes the board's scope first (guild id, then the month for the
+    month board), then what its docstring says.
+    """
+
+    table: str
+    scoped: tuple[str, ...]
+    """The columns that pick the board's rows (guild_id, then month)."""
+    row: tuple[str, ...]
+    """user id, score, best, total."""
+    order: tuple[str, ...]
+    """The rank index's columns after the scope: the keyset cursor, user id last."""
+    counts: str
+    """The histogram of shown members per standing."""
+    key: tuple[str, ...]
+    """The histogram columns that rank (ties on all of them share a rank)."""
+
+    def cursor(self, row: BoardRow) -> tuple[int, ...]:
+        if len(self.order) == 3:  # all-time: the score is the total
+            return (row.total, row.best, row.user_id)
+        return (row.score, row.best, row.total, row.user_id)
+
+    def rank_key(self, row: BoardRow) -> tuple[int, ...]:
+        return self.cursor(row)[:-1]
+
+    def _scope(self) -> sql.Composable:
+        return sql.SQL(" AND ").join(
+            sql.SQL("{} = %s").format(sql.Identifier(name)) for name in self.scoped
+        )
+
+    def _page(self, compare: str | None, direction: str) -> sql.Composed:
+        where = sql.SQL("{scope} AND hidden = 0").format(scope=self._scope())
+        if compare is not None:
+            where = sql.SQL("{} AND ({}) {} ({})").format(
+                where, _names(self.order), sql.SQL(compare), _marks(len(self.order))
+            )
+        return sql.SQL("SELECT {row} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s").format(
+            row=_names(self.row),
+            table=sql.Identifier(self.table),
+            where=where,
+            order=_names(self.order, sql.SQL(direction)),
+        )
+
+    @property
+    def top(self) -> sql.Composed:
+        """The first `limit` rows (then: limit)."""
+        return self._page(None, "DESC")
+
+    @property
+    def after(self) -> sql.Composed:
+        """The `limit` rows after a cursor, in rank order (then: cursor, limit)."""
+        return self._page("<", "DESC")
+
+    @property
+    def before(self) -> sql.Composed:
+        """The `limit` rows before a cursor, nearest first (then: cursor, limit)."""
+        return self._page(">", "ASC")
+
+    @property
+    def better(self) -> sql.Composed:
+        """How many shown members stand strictly better than a standing (then: its key)."""
+        return sql.SQL(
+            "SELECT COALESCE(SUM(members), 0)::bigint FROM {counts}"
+            " WHERE {scope} AND ({key}) > ({marks})"
+        ).format(
+            counts=sql.Identifier(self.counts),
+            scope=self._scope(),
+            key=_names(self.key),
+            marks=_marks(len(self.key)),
+        )
+
+    @property
+    def ranks(self) -> sql.Composed:
+        """A page's ranks in one statement: the members better than its first standing,
+        on every row, then each standing from the first to the last with its members
+        (then: first key; scope, first key, last key). Always at least one row; its key
+        columns are NULL if the page's standings are gone."""
+        return sql.SQL(
+            "SELECT better.members, spanned.* FROM ({better}) AS better (members)"
+            " LEFT JOIN (SELECT {key}, SUM(members)::bigint FROM {counts}"
+            "  WHERE {scope} AND ({key}) <= ({marks}) AND ({key}) >= ({marks})"
+            "  GROUP BY {key}) AS spanned ON true"
+        ).format(
+            better=self.better,
+            key=_names(self.key),
+            counts=sql.Identifier(self.counts),
+            scope=self._scope(),
+            marks=_marks(len(self.key)),
+        )
+
+    @property
+    def placing(self) -> sql.Composed:
+        """The member's row, whether it is hidden and how many shown members stand better
+        (NULL when hidden), in one statement (then: user id)."""
+        found = sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(n)) for n in self.row)
+        key = sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(n)) for n in self.key)
+        counted = sql.SQL(" AND ").join(
+            sql.SQL("c.{0} = r.{0}").format(sql.Identifier(n)) for n in self.scoped
+        )
+        return sql.SQL(
+            "SELECT {found}, r.hidden, CASE WHEN r.hidden = 0 THEN ("
+            " SELECT COALESCE(SUM(c.members), 0)::bigint FROM {counts} AS c"
+            " WHERE {counted} AND ({ckey}) > ({key})) END"
+            " FROM {table} AS r WHERE {scope} AND r.user_id = %s"
+        ).format(
+            found=found,
+            counts=sql.Identifier(self.counts),
+            counted=counted,
+            ckey=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(n)) for n in self.key),
+            key=key,
+            table=sql.Identifier(self.table),
+            scope=sql.SQL(" AND ").join(
+                sql.SQL("r.{} = %s").format(sql.Identifier(n)) for n in self.scoped
+            ),
+        )
+
+    @property
+    def size(self) -> sql.Composed:
+        """How many shown members the board ranks."""
+        return sql.SQL("SELECT COALESCE(SUM(members), 0)::bigint FROM {} WHERE {}").format(
+            sql.Identifier(self.counts), self._scope()
+        )
+
+
+BOARDS: dict[BoardKind, BoardSql] = {
+    "streak": BoardSql(
+        table="member_stats",
+        scoped=("guild_id",),
+        row=("user_id", "current_streak", "best_streak", "total_days"),
+        order=("current_streak", "best_streak", "total_days", "user_id"),
+        counts="standing_counts",
+        key=("current_streak", "best_streak", "total_days"),
+    ),
+    "month": BoardSql(
+        table="monthly_days",
+        scoped=("guild_id", "month"),
+        row=("user_id", "days", "best_streak", "total_days"),
+        order=("days", "best_streak", "total_days", "user_id"),
+        counts="month_counts",
+        key=("days", "best_streak", "total_days"),
+    ),
+    "all-time": BoardSql(
+        table="member_stats",
+        scoped=("guild_id",),
+        row=("user_id", "total_days", "best_streak", "total_days"),
+        order=("total_days", "best_streak", "user_id"),
+        counts="standing_counts",
+        key=("total_days", "best_streak"),
+    ),
+}
+
+
+def _scope(board: Board) -> tuple[int | str, ...]:
+    return (board.guild_id,) if board.month is None else (board.guild_id, board.month)
+
+
+def _board_row(row: tuple[Any, ...]) -> BoardRow:
+    return BoardRow(row[0], row[1], row[2], row[3])
+
+
+def _as_row(s: Standing) -> BoardRow:
+    return BoardRow(s.user_id, s.current, s.best, s.total)
+
+
+def _as_standing(r: BoardRow) -> Standing:
+    return Standing(r.user_id, r.score, r.best, r.total)
 
 
 class PostgresStreaks:
+    """Back-day logs and the streak cache (the `StreakStore` interface) on PostgreSQL."""
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
+
+    def logged_days(self, guild_id: int, user_id: int) -> list[date]:
+        rows = self.conn.execute(LOGGED_DAYS, (guild_id, user_id))
+        return [date.fromisoformat(row[0]) for row in rows]
+
+    def logs_between(self, guild_id: int, first: date, last: date) -> list[tuple[int, date]]:
+        rows = self.conn.execute(LOGS_BETWEEN, (guild_id, first.isoformat(), last.isoformat()))
+        return sorted((int(user_id), date.fromisoformat(day)) for user_id, day in rows)
+
+    def insert_log(
+        self,
+        guild_id: int,
+        user_id: int,
+        day: date,
+        note: str | None,
+        logged_at: datetime,
+    ) -> bool:
+        """False when that day is already logged (the primary key decides races)."""
+        cursor = self.conn.execute(
+            INSERT_LOG, (guild_id, user_id, day.isoformat(), note, logged_at.isoformat())
+        )
+        return cursor.rowcount == 1
+
+    def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
+        """Remove the most recent log on or after `earliest`; return its day."""
+        row = fetch_one(
+            self.conn,
+            DELETE_LATEST_LOG,
+            (guild_id, user_id, guild_id, user_id, earliest.isoformat()),
+        )
+        return None if row is None else date.fromisoformat(row[0])
+
+    def save_stats(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        current: int,
+        best: int,
+        total: int,
+        expires_at: datetime | None,
+    ) -> int:
+        """Store the recomputed streak; return the best streak as stored.
+
+        The best streak never falls: the stored best is the highest ever recomputed, so an
+        undo or a raised weekly target cannot take it away. A member with no logs left has
+        no row (and starts again from nothing). A new row starts hidden if the member hid
+        themselves from the leaderboards (a first log in another server, say).
+        """
+        if total == 0:
+            self.conn.execute(DELETE_STATS, (guild_id, user_id))
+            return 0
+        expiry = None if expires_at is None else expires_at.isoformat()
+        (stored,) = fetch_one(
+            self.conn, SAVE_STATS, (guild_id, user_id, current, best, total, expiry, user_id)
+        )
+        return int(stored)
+
+    def stored_best(self, guild_id: int, user_id: int) -> int:
+        """The member's best streak as stored (0 if they have no row)."""
+        row = fetch_one(self.conn, STORED_BEST, (guild_id, user_id))
+        return 0 if row is None else int(row[0])
+
+    def expire_streaks(self, now: datetime) -> int:
+        """Zero every current streak whose last qualifying week has lapsed by `now`.
+
+        Most calls find nothing to do, in one read through the expiry index. In a write
+        unit the update is part of it. A read unit runs READ ONLY on one snapshot, so there
+        the read transaction is ended (it wrote nothing), the update commits on its own,
+        and a new read-only snapshot, which sees it, carries the rest of the unit: in one
+        round trip (a pipeline). Statements of the unit before this call saw the older
+        snapshot; every caller expires first, or reads nothing this changes before.
+        """
+        cutoff = now.astimezone(UTC).isoformat()  # stored expiries are UTC text
+        read_only, due = fetch_one(self.conn, EXPIRY_DUE, (cutoff,))
+        if not due:
+            return 0
+        if not read_only:
+            return self.conn.execute(EXPIRE, (cutoff,)).rowcount
+        with self.conn.pipeline():
+            self.conn.execute(b"COMMIT")
+            self.conn.execute(b"BEGIN ISOLATION LEVEL READ COMMITTED")
+            expired = self.conn.execute(EXPIRE_UNLOCKED, (cutoff,))
+            self.conn.execute(b"COMMIT")
+            self.conn.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return expired.rowcount
+
+    def guild_members(self, guild_id: int) -> list[int]:
+        """Everyone with a log in this server (for recomputing after a target change)."""
+        return [row[0] for row in self.conn.execute(GUILD_MEMBERS, (guild_id,))]
+
+    def member_guilds(self, user_id: int) -> list[int]:
+        """The servers where this member has a streak row."""
+        return [row[0] for row in self.conn.execute(MEMBER_GUILDS, (user_id,))]
+
+    # --- the leaderboards ------------------------------------------------------------------
+
+    def board_rows(
+        self,
+        board: Board,
+        limit: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+    ) -> list[BoardRow]:
+        """Rows in rank order, starting after `after` or ending before `before` (keyset
+        paging). Both directions walk the board's rank index from the cursor, so a page deep
+        in the board costs the same as the first one.
+        """
+        spec = BOARDS[board.kind]
+        if before is not None:
+            found = self.conn.execute(spec.before, (*_scope(board), *spec.cursor(before), limit))
+            return [_board_row(row) for row in found][::-1]
+        if after is not None:
+            found = self.conn.execute(spec.after, (*_scope(board), *spec.cursor(after), limit))
+        else:
+            found = self.conn.execute(spec.top, (*_scope(board), limit))
+        return [_board_row(row) for row in found]
+
+    def board_ranks(self, board: Board, rows: list[BoardRow]) -> list[RankedRow]:
+        """Ranks for consecutive rows in rank order: ties share a rank (1, 1, 3). One
+        statement whatever the page: the first row's rank, and how many members hold each
+        standing the page spans.
+        """
+        if not rows:
+            return []
+        spec = BOARDS[board.kind]
+        first, last = spec.rank_key(rows[0]), spec.rank_key(rows[-1])
+        scope = _scope(board)
+        found = self.conn.execute(spec.ranks, (*scope, *first, *scope, *first, *last)).fetchall()
+        members = {tuple(row[1:-1]): int(row[-1]) for row in found if row[-1] is not None}
+        ranked = [RankedRow(1 + int(found[0][0]), rows[0])]
+        for row in rows[1:]:
+            previous = ranked[-1]
+            previous_key = spec.rank_key(previous.row)
+            if previous_key == spec.rank_key(row):
+                rank = previous.rank
+            else:
+                rank = previous.rank + members[previous_key]
+            ranked.append(RankedRow(rank, row))
+        return ranked
+
+    def board_placing(self, board: Board, user_id: int) -> Placing:
+        """The member's row and rank in one statement (a second only when they have no
+        row here, to tell a hidden member they are hidden)."""
+        spec = BOARDS[board.kind]
+        found = self.conn.execute(spec.placing, (*_scope(board), user_id)).fetchone()
+        if found is None:
+            hidden = fetch_one(self.conn, IS_HIDDEN, (user_id,))
+            return None if hidden is None else Hidden()
+        if found[4]:
+            return Hidden()
+        return RankedRow(1 + int(found[5]), _board_row(found))
+
+    def board_size(self, board: Board) -> int:
+        (members,) = self.conn.execute(BOARDS[board.kind].size, _scope(board)).fetchone() or (0,)
+        return int(members)
+
+    # The streak board in the first version's shape.
+
+    def leaderboard_rows(
+        self,
+        guild_id: int,
+        limit: int,
+        *,
+        after: Standing | None = None,
+        before: Standing | None = None,
+    ) -> list[Standing]:
+        rows = self.board_rows(
+            Board(guild_id, "streak"),
+            limit,
+            after=None if after is None else _as_row(after),
+            before=None if before is None else _as_row(before),
+        )
+        return [_as_standing(row) for row in rows]
+
+    def rank_rows(self, guild_id: int, rows: list[Standing]) -> list[RankedStanding]:
+        ranked = self.board_ranks(Board(guild_id, "streak"), [_as_row(s) for s in rows])
+        return [RankedStanding(r.rank, _as_standing(r.row)) for r in ranked]
+
+    def standing_of(self, guild_id: int, user_id: int) -> RankedStanding | None:
+        placing = self.board_placing(Board(guild_id, "streak"), user_id)
+        if not isinstance(placing, RankedRow):
+            return None
+        return RankedStanding(placing.rank, _as_standing(placing.row))
+
+    def member_count(self, guild_id: int) -> int:
+        return self.board_size(Board(guild_id, "streak"))
