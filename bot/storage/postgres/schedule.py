@@ -54,17 +54,18 @@ class PostgresSchedule:
             return []
         rows = self.conn.execute(
             # The due index, walked from the soonest: rows leased by others are skipped
-            # by the filter, rows another lease is taking right now by SKIP LOCKED.
-            "WITH taken AS ("
-            " SELECT kind, key FROM schedule"
-            " WHERE due_at <= %(now)s AND kind = ANY(%(kinds)s)"
-            " AND (leased_until IS NULL OR leased_until <= %(now)s)"
-            " ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED),"
-            " leased AS ("
+            # by the filter, rows another lease is taking right now by SKIP LOCKED. The
+            # rows taken are updated by their tuple ids (locked, so they stay put): a
+            # join on the key would have the planner hash the whole schedule.
+            "WITH leased AS ("
             " UPDATE schedule SET leased_until = CASE WHEN %(until)s > %(now)s"
             " THEN %(until)s::bigint END"
-            " FROM taken WHERE schedule.kind = taken.kind AND schedule.key = taken.key"
-            " RETURNING schedule.kind, schedule.key, schedule.due_at)"
+            " WHERE ctid = ANY(ARRAY("
+            "  SELECT ctid FROM schedule"
+            "  WHERE due_at <= %(now)s AND kind = ANY(%(kinds)s)"
+            "  AND (leased_until IS NULL OR leased_until <= %(now)s)"
+            "  ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED))"
+            " RETURNING kind, key, due_at)"
             " SELECT kind, key FROM leased ORDER BY due_at, kind, key",
             {"now": now, "until": until, "limit": limit, "kinds": list(kinds)},
         )
