@@ -2,8 +2,8 @@
 and the server-wide channel nudges (migration 0003). Instants are unix seconds (UTC).
 
 The dispatcher's claim and finish run these for every nudge, so each method is one
-statement through a primary key: a save is one upsert, and the schedule row follows by
-trigger in the same round trip.
+statement (one round trip) through a primary key: a save is one upsert, and the schedule
+row follows by trigger within it. Only a new topic cycle costs a second statement.
 """
 
 from __future__ import annotations

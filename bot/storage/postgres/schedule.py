@@ -50,7 +50,7 @@ class PostgresSchedule:
         A lease that would end by `now` holds nothing, so none is recorded (the rows stay
         free, and `next_due_at` keeps reporting their due instant).
         """
-        if not kinds or limit <= 0:
+        if not kinds:
             return []
         rows = self.conn.execute(
             # The due index, walked from the soonest: rows leased by others are skipped
