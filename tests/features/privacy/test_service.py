@@ -332,6 +332,33 @@ async def test_every_table_is_classified(db: Database) -> None:
         assert declared[spec.table].get(spec.column) == "INTEGER", spec
 
 
+POSTGRES_BOOKKEEPING = {"backbone_schema"}
+"""PostgreSQL's migration version, a table there (SQLite keeps it in user_version)."""
+
+
+async def test_every_postgres_table_is_classified() -> None:
+    """The same check on PostgreSQL's own schema, after all its migrations."""
+    import psycopg
+
+    from tests.postgres import fresh_database
+
+    with psycopg.connect(fresh_database()) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+        ).fetchall()
+    declared: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        declared.setdefault(table, {})[column] = data_type
+    tables = set(declared) - POSTGRES_BOOKKEEPING
+    member = {spec.table for spec in MEMBER_TABLES}
+    unclassified = tables - member - set(NO_MEMBER_DATA)
+    assert not unclassified, f"classify in bot/storage/privacy.py: {sorted(unclassified)}"
+    assert member | set(NO_MEMBER_DATA) == tables, "a listed table does not exist"
+    for spec in MEMBER_TABLES:
+        assert declared[spec.table].get(spec.column) == "bigint", spec
+
+
 async def test_the_seed_covers_every_member_table(db: Database) -> None:
     assert set(MINE) == {spec.table for spec in MEMBER_TABLES}
     assert all(MINE.values())
