@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[object]]
 
 
+class IdentifySlotUnavailable(ConnectionError):
+    """Storage could not reserve a slot. A ConnectionError, so discord.py treats it like a
+    failed connection: it backs off and reconnects (asking for a slot again) instead of
+    ending the bot, which it does on any other error raised while re-identifying."""
+
+
 class IdentifyGate:
     """Holds every IDENTIFY of this process until its bucket's slot.
 
@@ -66,7 +72,12 @@ class IdentifyGate:
             tx.state.set_state(key, encode(reservation.next_free))
             return reservation.slot
 
-        slot = await self.storage.write(take_slot)
+        try:
+            slot = await self.storage.write(take_slot)
+        except Exception as error:
+            raise IdentifySlotUnavailable(
+                f"could not reserve an identify slot for shard {shard_id}"
+            ) from error
         delay = (slot - self.clock()).total_seconds()
         if delay > 0:
             log.info(

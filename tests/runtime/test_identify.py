@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime.identify import IdentifyGate
+from bot.runtime.identify import IdentifyGate, IdentifySlotUnavailable
 from bot.runtime.identify_slots import SPACING, slot_key
 from bot.storage.sqlite import SqliteStorage
 from tests.clock import FakeClock
@@ -100,4 +100,16 @@ async def test_a_slot_booked_long_ago_does_not_delay(storage: SqliteStorage) -> 
     await shards.wait(0)
     clock.advance(hours=2)
     assert await shards.wait(0) == clock.now
+    assert sleeper.slept == []
+
+
+async def test_a_storage_failure_is_a_connection_error_discord_py_retries(
+    storage: SqliteStorage,
+) -> None:
+    clock = FakeClock(NOW)
+    shards, sleeper, _ = gate(storage, clock)
+    await storage.close()
+    with pytest.raises(IdentifySlotUnavailable) as info:
+        await shards.wait(0)
+    assert isinstance(info.value, OSError), "discord.py reconnects on OSError"
     assert sleeper.slept == []
