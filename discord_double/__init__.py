@@ -12,6 +12,12 @@ What it does, in Discord's words and payload shapes (the ones discord.py 2.7 par
 * Gateway: HELLO, IDENTIFY (token and intents checked, privileged intents refused with
   4014), READY, GUILD_CREATE, heartbeats, RESUME with replay of missed events, sequence
   numbers, and zlib-stream compression when the client asks for it.
+* Shards: `/gateway/bot` reports `recommended_shards` and `max_concurrency`; IDENTIFY
+  takes `shard: [id, count]`; each shard gets READY, GUILD_CREATE and every event of its
+  own guilds (`(guild_id >> 22) % count`; DMs and user installs on shard 0), from any
+  number of bot processes at once. Every IDENTIFY is recorded (`identifies`); two of one
+  bucket (`shard_id % max_concurrency`) within 5 s are a violation. `guild_shards=N`
+  spreads the guilds over N shards; `guild_on_shard(id, count)` finds one.
 * Discord's limits on every message (content, embeds, autocomplete choices), the 3 s
   interaction deadline (10062), double acknowledgement (40060), the global rate limit
   and a per-channel message limit (429 with the headers discord.py reads).
@@ -54,12 +60,14 @@ per concern; every name tests and benchmarks import is re-exported here, and
 from __future__ import annotations
 
 from discord_double.checks import (
+    IDENTIFY_WINDOW,
     check_allowed_mentions,
     check_choices,
     check_command,
     check_commands,
     check_components,
     check_embeds,
+    check_identify_spacing,
     check_message,
     check_nonce,
     embed_total_chars,
@@ -122,9 +130,9 @@ from discord_double.gateway import GatewayConnection, GatewaySession
 from discord_double.interactions import InteractionHandle, InteractionReply, InteractionState
 from discord_double.messages import custom_ids, find_component
 from discord_double.middleware import AUTHORIZED, RECORD, json_response
-from discord_double.payloads import GuildSpec, Snowflakes
+from discord_double.payloads import GuildSpec, Snowflakes, shard_of
 from discord_double.ratelimits import Bucket, GlobalLimit
-from discord_double.records import RecordedRequest, Violation
+from discord_double.records import IdentifyRecord, RecordedRequest, Violation
 from discord_double.server import DiscordDouble
 
 __all__ = [
@@ -159,6 +167,7 @@ __all__ = [
     "FIELD_NAME_LIMIT",
     "FIELD_VALUE_LIMIT",
     "GUILDS_INTENT",
+    "IDENTIFY_WINDOW",
     "LINK_STYLE",
     "LOADING",
     "MANAGE_GUILD",
@@ -187,6 +196,7 @@ __all__ = [
     "GatewaySession",
     "GlobalLimit",
     "GuildSpec",
+    "IdentifyRecord",
     "InteractionHandle",
     "InteractionReply",
     "InteractionState",
@@ -200,6 +210,7 @@ __all__ = [
     "check_commands",
     "check_components",
     "check_embeds",
+    "check_identify_spacing",
     "check_message",
     "check_nonce",
     "custom_ids",
@@ -207,4 +218,5 @@ __all__ = [
     "find_component",
     "json_response",
     "message_is_empty",
+    "shard_of",
 ]

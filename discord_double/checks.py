@@ -6,6 +6,7 @@ Each returns a `FormErrors` (empty when the payload passes) shaped like Discord'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .constants import (
@@ -42,6 +43,10 @@ from .constants import (
     Json,
 )
 from .errors import FormErrors
+from .records import IdentifyRecord
+
+IDENTIFY_WINDOW = 5.0
+"""Seconds: Discord takes one IDENTIFY per bucket (shard_id % max_concurrency) per window."""
 
 
 def _length(errors: FormErrors, path: tuple[object, ...], value: Any, lo: int, hi: int) -> None:
@@ -576,3 +581,18 @@ def check_commands(commands: Any) -> FormErrors:
                 f"({MAX_COMMANDS.get(kind, 1)})",
             )
     return errors
+
+
+def check_identify_spacing(
+    earlier: Sequence[IdentifyRecord], identify: IdentifyRecord
+) -> str | None:
+    """What is wrong with `identify` after `earlier` ones, in words; None when it keeps
+    Discord's rule: one IDENTIFY per bucket per `IDENTIFY_WINDOW`, across every connection."""
+    last = next((e for e in reversed(earlier) if e.bucket == identify.bucket), None)
+    if last is None or identify.at - last.at >= IDENTIFY_WINDOW:
+        return None
+    return (
+        f"shard {identify.shard_id} identified {identify.at - last.at:.3f}s after shard "
+        f"{last.shard_id}, in the same bucket {identify.bucket}: Discord allows one IDENTIFY "
+        f"per bucket per {IDENTIFY_WINDOW:g}s"
+    )

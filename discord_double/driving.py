@@ -375,10 +375,10 @@ class DrivingMixin(GatewayMixin, MessagesMixin):
         )
         self.interactions[iid] = state
         self._by_token[token] = state
-        session = self.current_session
-        if session is None:
-            raise RuntimeError("no gateway session: is the bot connected?")
-        await self.dispatch(session, "INTERACTION_CREATE", payload)
+        # A user-installed command runs where the bot may not be: Discord sends it, like a
+        # DM, to shard 0.
+        owner = guild.id if guild is not None and not user_install else None
+        await self.dispatch(self.session_for(owner), "INTERACTION_CREATE", payload)
         return InteractionHandle(self, state)
 
     async def click(

@@ -1,5 +1,14 @@
 """The gateway: HELLO, IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME with replay,
-sequence numbers and zlib-stream compression; and `dispatch()` for sending events."""
+sequence numbers and zlib-stream compression; and `dispatch()` for sending events.
+
+Sharding: IDENTIFY may carry `shard: [id, count]` (without it: shard 0 of 1). A session
+receives READY and GUILD_CREATE for its shard's guilds only (`payloads.shard_of`), and
+`session_for` routes every event of a guild to the latest session of the shard that owns
+it (DMs and user-installed interactions to shard 0), whichever connection (and bot
+process) that is. Every IDENTIFY is recorded in `identifies`; two in one bucket
+(shard_id % max_concurrency) less than 5 s apart are a violation, answered like Discord
+with an invalid session (op 9).
+"""
 
 # The waiting helpers take `timeout=` because that is the harness's documented API.
 # ruff: noqa: ASYNC109
@@ -15,8 +24,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .checks import check_identify_spacing
 from .constants import ALL_INTENTS, GUILDS_INTENT, PRIVILEGED_INTENTS, Json
 from .middleware import json_response
+from .payloads import shard_of
+from .records import IdentifyRecord
 from .state import DoubleState
 
 
@@ -55,6 +67,8 @@ class GatewaySession:
     id: str
     identify: Json
     intents: int
+    shard_id: int = 0
+    shard_count: int = 1
     seq: int = 0
     log: list[tuple[int, Json]] = field(default_factory=list)
     sent_at: dict[int, float] = field(default_factory=dict)
@@ -77,6 +91,14 @@ class GatewayMixin(DoubleState):
         )
         self._notify()
         return json_response({"message": "404: Not Found", "code": 0}, status=404)
+
+    def session_for(self, guild_id: int | None) -> GatewaySession:
+        """The session that receives a guild's events (None: DMs and user installs, shard 0)."""
+        for shard_id, session in self.shard_sessions.items():
+            owner = 0 if guild_id is None else shard_of(guild_id, session.shard_count)
+            if owner == shard_id:
+                return session
+        raise RuntimeError(f"no gateway session for guild {guild_id}: is its shard connected?")
 
     async def dispatch(self, session: GatewaySession, event: str, data: Json) -> int:
         """Send (or, while disconnected, queue for RESUME) one DISPATCH; return its seq."""
@@ -106,13 +128,21 @@ class GatewayMixin(DoubleState):
             if state is not None and state.dispatched_at is None:
                 state.dispatched_at = now
 
-    async def force_disconnect(self, code: int = 4000) -> int:
-        """Close the bot's gateway socket like Discord does on a hiccup; return resumes so far."""
-        session = self.current_session
+    async def force_disconnect(
+        self, code: int = 4000, *, shard: int | None = None, resumable: bool = True
+    ) -> int:
+        """Close the bot's gateway socket like Discord does on a hiccup; return resumes so far.
+
+        `shard`: that shard's connection (default: the latest session's). `resumable=False`:
+        Discord also forgot the session, so the RESUME that follows is answered with an
+        invalid session and the client must IDENTIFY again.
+        """
+        session = self.current_session if shard is None else self.shard_sessions.get(shard)
         assert session is not None and session.conn is not None, "no live gateway connection"
         before = len(session.resumes)
         conn = session.conn
         conn.closed_by_server = True
+        session.resumable = resumable
         async with session.lock:
             session.conn = None
         task = asyncio.create_task(conn.ws.close(code=code, message=b"e2e: forced disconnect"))
@@ -222,19 +252,50 @@ class GatewayMixin(DoubleState):
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         shard = data.get("shard")
-        if shard is not None and shard != [0, 1]:
-            await conn.ws.close(code=4010, message=b"Invalid shard.")
-            return
+        shard_id, shard_count = 0, 1
+        if shard is not None:
+            valid = (
+                isinstance(shard, list)
+                and len(shard) == 2
+                and all(type(n) is int for n in shard)
+                and 0 <= shard[0] < shard[1]
+            )
+            if not valid:
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            shard_id, shard_count = shard
+        record = IdentifyRecord(
+            at=self.clock(),
+            shard_id=shard_id,
+            shard_count=shard_count,
+            bucket=shard_id % self.max_concurrency,
+        )
+        problem = check_identify_spacing(self.identifies, record)
+        self.identifies.append(record)
         self.identify_count += 1
-        session = GatewaySession(id=secrets.token_hex(16), identify=data, intents=intents)
+        if problem is not None:
+            self._violation("identify_rate", problem, None)
+            async with conn.lock:
+                await conn.send({"op": 9, "d": False, "s": None, "t": None})
+            self._notify()
+            return
+        session = GatewaySession(
+            id=secrets.token_hex(16),
+            identify=data,
+            intents=intents,
+            shard_id=shard_id,
+            shard_count=shard_count,
+        )
         self.sessions[session.id] = session
         self.current_session = session
+        self.shard_sessions[shard_id] = session
         conn.session = session
         session.conn = conn
+        guilds = [g for g in self.guilds if shard_of(g.id, shard_count) == shard_id]
         ready: Json = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway/resume",
@@ -252,9 +313,10 @@ class GatewayMixin(DoubleState):
             ready["shard"] = shard
         await self.dispatch(session, "READY", ready)
         if intents & GUILDS_INTENT:
-            for guild in self.guilds:
+            for guild in guilds:
                 await self.dispatch(session, "GUILD_CREATE", self._guild_create(guild))
         self.ready_count += 1
+        self.ready_shards.append(shard_id)
         self._notify()
 
     async def _resume(self, conn: GatewayConnection, data: Json) -> None:

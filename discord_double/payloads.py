@@ -34,6 +34,21 @@ class Snowflakes:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (1 << 17) | (next(self._counter) & 0xFFF)
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A guild id that shard `shard_id` of `shard_count` owns (see `shard_of`): the
+        timestamp moved back, by less than `shard_count` ms, to the shard's residue."""
+        if not 0 <= shard_id < shard_count:
+            raise ValueError(f"shard {shard_id} is not one of {shard_count} shards")
+        snowflake = self()
+        ms = snowflake >> 22
+        ms -= (ms - shard_id) % shard_count
+        return (ms << 22) | (snowflake & ((1 << 22) - 1))
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a guild's events: Discord's `(guild_id >> 22) % shard_count`."""
+    return (guild_id >> 22) % shard_count
+
 
 @dataclass
 class GuildSpec:
@@ -75,9 +90,10 @@ class Payloads:
             user.update(bot=True, verified=True, mfa_enabled=False, locale="en-US", email=None)
         return user
 
-    def _make_guild(self, n: int) -> GuildSpec:
+    def _make_guild(self, n: int, shard_count: int = 1) -> GuildSpec:
+        """Guild number `n`; with `shard_count` shards, on shard `n % shard_count`."""
         guild = GuildSpec(
-            id=self.snowflake(),
+            id=self.snowflake.on_shard(n % shard_count, shard_count),
             name="Backbone Test Gym" if n == 0 else f"Backbone Test Gym {n + 1}",
             owner_id=int(self.owner["id"]),
             channel_ids=[self.snowflake(), self.snowflake()],

@@ -3,8 +3,8 @@
 Shared by the end-to-end tests and the benchmarks. The bot runs the way a user starts
 it, from an empty working directory (no `.env`) with a clean environment: only
 DISCORD_TOKEN, DISCORD_API_BASE_URL (the double), DATABASE_PATH, KNOWLEDGE_DIR and
-LOG_LEVEL. The one addition is `gateway_shim/` on PYTHONPATH; see its docstring for why
-discord.py needs it.
+LOG_LEVEL, plus what a test passes (`env=`: SHARD_COUNT, DATABASE_URL...). The one
+addition is `gateway_shim/` on PYTHONPATH; see its docstring for why discord.py needs it.
 """
 
 # The helpers take `timeout=` because that is the harness's documented API.
@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.config import parse_shard_ids
 from discord_double.server import DiscordDouble
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +31,9 @@ BOT_VARIABLES = (
     "KNOWLEDGE_DIR",
     "LOG_LEVEL",
     "DEV_GUILD_ID",
-    "PYTHONPATH",
     "SHARD_COUNT",
     "SHARD_IDS",
+    "PYTHONPATH",
 )
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -103,7 +104,7 @@ class BotProcess:
         out = self.workdir / f"{self.name}-{n}.stdout.log"
         err = self.workdir / f"{self.name}-{n}.stderr.log"
         self.runs.append((out, err))
-        before = self.double.ready_count
+        before = len(self.double.ready_shards)
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -115,17 +116,30 @@ class BotProcess:
                 stderr=stderr,
             )
         if wait_ready:
-            await self.wait_ready(before + 1, timeout=timeout)
+            await self.wait_ready(before, timeout=timeout)
 
-    async def wait_ready(self, count: int, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until the double has sent READY number `count` (or the bot died)."""
+    def shards(self) -> set[int]:
+        """The shards this bot runs: SHARD_IDS, else all SHARD_COUNT, else all the double
+        recommends (what the bot does without SHARD_COUNT)."""
+        env = self.environment()
+        if env.get("SHARD_IDS"):
+            return set(parse_shard_ids(env["SHARD_IDS"]))
+        count = int(env.get("SHARD_COUNT") or self.double.recommended_shards)
+        return set(range(count))
+
+    async def wait_ready(self, since: int, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until the double has sent READY to every shard of this bot after its
+        `since`-th READY (or the bot died)."""
         proc = self.proc
         assert proc is not None
+        shards = self.shards()
         try:
             await self.double.wait_until(
-                lambda: proc.returncode is not None or self.double.ready_count >= count,
+                lambda: (
+                    proc.returncode is not None or shards <= set(self.double.ready_shards[since:])
+                ),
                 timeout,
-                f"{self.name} to connect and receive READY",
+                f"{self.name} to connect and receive READY on shards {sorted(shards)}",
             )
         except TimeoutError:
             raise AssertionError(f"{self.name} never got READY:\n{self.log_tail()}") from None

@@ -42,3 +42,13 @@ class Violation:
         where = f" ({self.request.method} {self.request.path})" if self.request else ""
         detail = f": {json.dumps(self.errors)}" if self.errors else ""
         return f"{self.kind}{where}: {self.message}{detail}"
+
+
+@dataclass(frozen=True)
+class IdentifyRecord:
+    """One IDENTIFY the gateway accepted the token of: when, for which shard, which bucket."""
+
+    at: float  # the double's monotonic clock when the frame arrived
+    shard_id: int
+    shard_count: int
+    bucket: int  # shard_id % max_concurrency

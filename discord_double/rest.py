@@ -61,12 +61,12 @@ class RestMixin(MessagesMixin):
     async def _get_gateway_bot(self, request: web.Request) -> Json:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {
                 "total": 1000,
-                "remaining": 1000 - self.identify_count,
+                "remaining": max(0, 1000 - self.identify_count),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": self.max_concurrency,
             },
         }
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from .constants import API_PREFIX, Json
-from .payloads import GuildSpec, Payloads, Snowflakes
+from .payloads import GuildSpec, Payloads, Snowflakes, shard_of
 from .ratelimits import Bucket, GlobalLimit
-from .records import RecordedRequest, Violation
+from .records import IdentifyRecord, RecordedRequest, Violation
 
 if TYPE_CHECKING:
     from .gateway import GatewayConnection, GatewaySession
@@ -46,6 +46,9 @@ class DoubleState(Payloads):
         guild_count: int = 1,
         nonce_window: float = 5 * 60.0,
         locked_channel: bool = False,
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        guild_shards: int = 1,
     ) -> None:
         self.token = token
         self.heartbeat_interval = heartbeat_interval
@@ -61,6 +64,9 @@ class DoubleState(Payloads):
         self.nonce_window = nonce_window
         # Each guild gets a third channel where an overwrite denies the bot Send Messages.
         self.locked_channel = locked_channel
+        # GET /gateway/bot: the shard count Discord recommends, and identify buckets.
+        self.recommended_shards = recommended_shards
+        self.max_concurrency = max_concurrency
         self.clock: Callable[[], float] = time.monotonic
 
         self.snowflake = Snowflakes()
@@ -71,7 +77,10 @@ class DoubleState(Payloads):
         self.users: dict[int, Json] = {
             int(u["id"]): u for u in (self.bot_user, self.owner, self.member_user)
         }
-        self.guilds: list[GuildSpec] = [self._make_guild(n) for n in range(guild_count)]
+        # Guild n lives on shard n % guild_shards (of guild_shards shards).
+        self.guilds: list[GuildSpec] = [
+            self._make_guild(n, guild_shards) for n in range(guild_count)
+        ]
         self.dms_closed: set[int] = set()
         self.not_members: set[int] = set()  # users who are in no guild of the double
         self.dm_channels: dict[int, int] = {}  # channel id -> recipient id
@@ -91,9 +100,12 @@ class DoubleState(Payloads):
 
         self.connections: list[GatewayConnection] = []
         self.sessions: dict[str, GatewaySession] = {}
-        self.current_session: GatewaySession | None = None
+        self.current_session: GatewaySession | None = None  # the latest one identified
+        self.shard_sessions: dict[int, GatewaySession] = {}  # shard id -> its latest session
         self.ready_count = 0
+        self.ready_shards: list[int] = []  # the shard of every READY sent, in order
         self.identify_count = 0
+        self.identifies: list[IdentifyRecord] = []
         self.tripwire_hits: list[Json] = []
 
         self._global = GlobalLimit()
@@ -209,6 +221,10 @@ class DoubleState(Payloads):
     @property
     def guild(self) -> GuildSpec:
         return self.guilds[0]
+
+    def guild_on_shard(self, shard_id: int, shard_count: int) -> GuildSpec:
+        """The first guild that shard `shard_id` of `shard_count` receives the events of."""
+        return next(g for g in self.guilds if shard_of(g.id, shard_count) == shard_id)
 
     def _guild_by_id(self, guild_id: int) -> GuildSpec | None:
         return next((g for g in self.guilds if g.id == guild_id), None)

@@ -87,10 +87,12 @@ async def bot(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Backbone]:
         sync_on_start=False,
         background_tasks=False,
     )
-    for extension in EXTENSIONS:
-        await instance.load_extension(extension)
     try:
-        yield instance
+        # `async with` sets the client up without logging in (an AutoShardedBot cannot
+        # close otherwise) and closes it on the way out.
+        async with instance:
+            for extension in EXTENSIONS:
+                await instance.load_extension(extension)
+            yield instance
     finally:
-        await instance.close()
         await storage.close()

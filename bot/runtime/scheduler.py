@@ -40,6 +40,11 @@ BATCH = 500
 LEASE = timedelta(seconds=30)
 """How long a leased batch is this process's alone; if the process dies, its rows are
 taken over when their lease ends (a second attempt finds the job's claim already made)."""
+BATCH_SECONDS = 10
+"""A batch holds what the process's request budget sends in this many seconds, a third
+of `LEASE`: a row may take two requests (opening a DM channel, then the message) and a
+member's commands go before background work, so a batch sized to the whole lease would
+outlive it and another process would take over rows this one is still sending."""
 MAX_SLEEP = timedelta(hours=1)
 """Look at the schedule at least this often, whatever it says (clock jumps, manual edits)."""
 RETRY_AFTER_ERROR = timedelta(minutes=5)
@@ -48,6 +53,12 @@ START_DELAY = 1.0
 """Seconds to wait after start before the first delivery: Discord counts the global limit
 per second, and a process restarted mid-fan-out must not add to its predecessor's last
 second."""
+
+
+def batch_for(request_budget: float) -> int:
+    """Rows to lease at a time for a process allowed `request_budget` requests a second
+    (its share of the global limit): `BATCH_SECONDS` of sending, at most `BATCH`."""
+    return max(1, min(BATCH, int(request_budget * BATCH_SECONDS)))
 
 
 class TimedJob(Protocol):

@@ -1,9 +1,10 @@
 """Imported at start-up by the bot subprocess in e2e runs only (its PYTHONPATH has this folder).
 
-Why it exists: discord.py 2.7's non-sharded `Client.connect()` opens the websocket at
-`DiscordWebSocket.DEFAULT_GATEWAY` (wss://gateway.discord.gg/) and never asks
-GET /gateway/bot, so `DISCORD_API_BASE_URL` moves REST to the double but not the
-gateway. Without this file the bot under test would dial the real Discord.
+Why it exists: discord.py 2.7 opens the websocket at `DiscordWebSocket.DEFAULT_GATEWAY`
+(wss://gateway.discord.gg/) without asking GET /gateway/bot in the plain client, in the
+sharded one when given a shard count, and after any invalidated session, so
+`DISCORD_API_BASE_URL` moves REST to the double but not the gateway. Without this file
+the bot under test would dial the real Discord.
 
 * `BACKBONE_E2E_DEFAULT_GATEWAY` replaces that built-in default with the double's tripwire
   URL, so whatever happens nothing leaves 127.0.0.1 (the double records a hit there as a

@@ -17,7 +17,15 @@ import pytest
 import pytest_asyncio
 from discord.http import HTTPClient, Route, handle_message_parameters
 
-from discord_double import EPHEMERAL, DiscordDouble, InteractionHandle
+from discord_double import (
+    EPHEMERAL,
+    DiscordDouble,
+    IdentifyRecord,
+    InteractionHandle,
+    Snowflakes,
+    check_identify_spacing,
+    shard_of,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -83,15 +91,22 @@ class RawGateway:
             if frame.get("t") == event:
                 return frame
 
-    async def identify(self, intents: int = 1, token: str | None = None) -> Json:
-        await self.send(
-            2,
-            {
-                "token": token or self.double.token,
-                "intents": intents,
-                "properties": {"os": "linux", "browser": "e2e", "device": "e2e"},
-            },
-        )
+    async def send_identify(
+        self, intents: int = 1, token: str | None = None, shard: Any = None
+    ) -> None:
+        data: Json = {
+            "token": token or self.double.token,
+            "intents": intents,
+            "properties": {"os": "linux", "browser": "e2e", "device": "e2e"},
+        }
+        if shard is not None:
+            data["shard"] = shard
+        await self.send(2, data)
+
+    async def identify(
+        self, intents: int = 1, token: str | None = None, shard: list[int] | None = None
+    ) -> Json:
+        await self.send_identify(intents, token, shard)
         ready = await self.dispatch("READY")
         self.session_id = ready["d"]["session_id"]
         return ready
@@ -214,6 +229,107 @@ async def test_resume_of_an_unknown_session_is_invalidated(
     await client.connect()
     await client.send(6, {"token": double.token, "session_id": "nope", "seq": 3})
     assert await client.receive() == {"op": 9, "d": False, "s": None, "t": None}
+
+
+# --- shards ---
+
+
+@pytest.mark.double(recommended_shards=3, max_concurrency=2)
+async def test_gateway_bot_reports_shards_and_session_start_limit(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{double.api_base_url}/gateway/bot", headers=auth(double)) as resp:
+        body = await resp.json()
+    assert body["url"] == double.gateway_url
+    assert body["shards"] == 3
+    limit = body["session_start_limit"]
+    assert limit["max_concurrency"] == 2
+    assert limit["total"] == 1000 and limit["remaining"] == 1000 and limit["reset_after"] > 0
+
+
+async def test_guild_ids_made_for_a_shard_belong_to_it() -> None:
+    snowflake = Snowflakes()
+    for count in (1, 2, 3, 16):
+        for shard in range(count):
+            guild_id = snowflake.on_shard(shard, count)
+            assert shard_of(guild_id, count) == shard
+            assert guild_id <= snowflake(), "an id from the future"
+    with pytest.raises(ValueError, match="shard"):
+        snowflake.on_shard(2, 2)
+
+
+@pytest.mark.double(guild_count=4, guild_shards=2, max_concurrency=2)
+async def test_each_shard_gets_its_guilds_and_their_events(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    status, _ = await register(double, http, [ECHO])
+    assert status == 200
+    shards = [RawGateway(http, double), RawGateway(http, double)]
+    for shard_id, client in enumerate(shards):
+        await client.connect()
+        ready = await client.identify(shard=[shard_id, 2])
+        assert ready["d"]["shard"] == [shard_id, 2]
+        owned = {str(g.id) for g in double.guilds if shard_of(g.id, 2) == shard_id}
+        assert len(owned) == 2
+        assert {g["id"] for g in ready["d"]["guilds"]} == owned
+        created = {(await client.dispatch("GUILD_CREATE"))["d"]["id"] for _ in owned}
+        assert created == owned
+    assert double.ready_shards == [0, 1]
+    assert [(i.shard_id, i.shard_count, i.bucket) for i in double.identifies] == [
+        (0, 2, 0),
+        (1, 2, 1),
+    ]
+
+    for shard_id, client in enumerate(shards):
+        guild = double.guild_on_shard(shard_id, 2)
+        handle = await double.slash("echo", {"text": "hi"}, guild=guild.id)
+        event = await client.dispatch("INTERACTION_CREATE")
+        assert event["d"]["id"] == str(handle.id)
+        assert event["d"]["guild_id"] == str(guild.id)
+    handle = await double.slash("echo", {"text": "in a DM"}, dm=True)
+    assert (await shards[0].dispatch("INTERACTION_CREATE"))["d"]["id"] == str(handle.id)
+    assert not double.violations
+
+
+@pytest.mark.parametrize("shard", [[2, 2], [0, 0], [-1, 2], [0], "0,1", [0, 1.0]])
+async def test_identify_with_an_invalid_shard_closes_4010(
+    double: DiscordDouble, http: aiohttp.ClientSession, shard: Any
+) -> None:
+    client = RawGateway(http, double)
+    await client.connect()
+    await client.send_identify(shard=shard)
+    assert (await client.receive())["closed"] == 4010
+    assert double.ready_count == 0
+
+
+@pytest.mark.double(guild_shards=2, guild_count=2, max_concurrency=1)
+async def test_two_identifies_of_one_bucket_within_5s_are_refused(
+    double: DiscordDouble, http: aiohttp.ClientSession
+) -> None:
+    first, second = RawGateway(http, double), RawGateway(http, double)
+    await first.connect()
+    await first.identify(shard=[0, 2])
+    await second.connect()
+    await second.send_identify(shard=[1, 2])  # bucket 1 % 1 == 0, at once
+
+    assert await second.receive() == {"op": 9, "d": False, "s": None, "t": None}
+    assert kinds(double) == ["identify_rate"]
+    assert "same bucket 0" in double.violations[0].message
+    assert [i.bucket for i in double.identifies] == [0, 0]
+    assert double.ready_shards == [0]
+
+
+async def test_identify_spacing_is_per_bucket_and_five_seconds() -> None:
+    def at(when: float, shard: int, bucket: int) -> IdentifyRecord:
+        return IdentifyRecord(at=when, shard_id=shard, shard_count=4, bucket=bucket)
+
+    earlier = [at(100.0, 0, 0), at(100.0, 1, 1)]
+    assert check_identify_spacing([], at(0.0, 0, 0)) is None
+    assert check_identify_spacing(earlier, at(105.0, 2, 0)) is None
+    assert check_identify_spacing(earlier, at(101.0, 3, 1)) is not None
+    assert check_identify_spacing(earlier[:1], at(101.0, 3, 1)) is None
+    problem = check_identify_spacing(earlier, at(104.9, 2, 0))
+    assert problem is not None and "4.900s after shard 0" in problem
 
 
 # --- interaction callbacks: 40060 and 10062 ---
