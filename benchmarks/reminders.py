@@ -21,7 +21,13 @@ delivery: 10,000 members due in one minute, delivered by the real bot process
 (`DISCORD_GLOBAL_RATE_LIMIT=500`). Reports the delivery rate (first to last nudge
 created) as a fraction of the limit, and whether every member got exactly one nudge.
 
-    python -m benchmarks reminders [--quick] [--only find_due|delivery] [--all-cores]
+shared_delivery: the same 10,000 nudges delivered by two bot processes (shards 0 and 1
+of 2) sharing one PostgreSQL database: schedule leases split the fan-out between them,
+each paces itself at half the limit; target at least 90% of the limit together, every
+member exactly once, no 429.
+
+    python -m benchmarks reminders [--quick] [--only find_due|delivery|shared_delivery]
+        [--all-cores]
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from benchmarks.common import (
     write_results,
 )
 from bot.storage import Storage
+from bot.storage.postgres import PostgresStorage
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.schedule import SqliteSchedule
@@ -532,7 +539,9 @@ def _nudges_created(double: Any, channels: dict[int, int]) -> int:
     return sum(len(double.channel_messages.get(cid, ())) for cid in channels)
 
 
-async def wait_for_nudges(double: Any, bot: Any, channels: dict[int, int], members: int) -> None:
+async def wait_for_nudges(
+    double: Any, bots: Sequence[Any], channels: dict[int, int], members: int
+) -> None:
     """Until every member has a nudge; raises DeliveryFailed on a stall, the deadline or
     the bot exiting. Then watches SETTLE seconds more for duplicates."""
     loop = asyncio.get_running_loop()
@@ -548,8 +557,9 @@ async def wait_for_nudges(double: Any, bot: Any, channels: dict[int, int], membe
         if count > last_count:
             last_count, last_progress = count, now
         reason = None
-        if bot.proc is not None and bot.proc.returncode is not None:
-            reason = f"the bot exited with {bot.proc.returncode}"
+        exited = [b for b in bots if b.proc is not None and b.proc.returncode is not None]
+        if exited:
+            reason = f"{exited[0].name} exited with {exited[0].proc.returncode}"
         elif now - last_progress > DELIVERY_STALL:
             reason = f"no new nudge for {DELIVERY_STALL:.0f} s"
         elif now > deadline:
@@ -557,7 +567,7 @@ async def wait_for_nudges(double: Any, bot: Any, channels: dict[int, int], membe
         if reason:
             raise DeliveryFailed(
                 f"{reason}: {count:,} of {members:,} nudges created;"
-                f" {len(double.requests):,} requests\n{bot.log_tail()}"
+                f" {len(double.requests):,} requests\n" + "\n".join(b.log_tail() for b in bots)
             )
         await asyncio.sleep(0.1)
     await asyncio.sleep(SETTLE)
@@ -686,7 +696,7 @@ async def run_delivery(workdir: Path, members: int, opt_ins: int = 0) -> dict[st
                 if opt_ins
                 else None
             )
-            await wait_for_nudges(double, bot, channels, members)
+            await wait_for_nudges(double, [bot], channels, members)
             burst_figures = await burst if burst is not None else {}
         except (DeliveryFailed, AssertionError) as exc:
             error = str(exc)
@@ -780,10 +790,146 @@ def bench_delivery(quick: bool) -> dict[str, Any]:
     return result
 
 
-# --- both ----------------------------------------------------------------------------
+# --- shared_delivery: two processes, one PostgreSQL -----------------------------------
+
+SHARED_TARGET = 0.90
+PROCESSES = 2
 
 
-PARTS = ("find_due", "delivery")
+def seed_postgres(url: str, guild_id: int, channels: dict[int, int]) -> int:
+    """The same due minute as `seed_database`, in a PostgreSQL database (migrated)."""
+    import psycopg
+
+    due = datetime.fromtimestamp(time.time() - 30, UTC).replace(second=0, microsecond=0)
+    slot_at = int(due.timestamp())
+    local_time = due.strftime("%H:%M")
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        cursor.executemany(
+            b"INSERT INTO reminders (user_id, guild_id, local_time, days, slot_at, due_at,"
+            b" dm_channel_id, opted_in_at) VALUES (%s, %s, %s, 'every day', %s, %s, %s, %s)",
+            [
+                (uid, guild_id, local_time, slot_at, slot_at, cid, slot_at - 7 * DAY)
+                for cid, uid in channels.items()
+            ],
+        )
+        cursor.executemany(
+            b"INSERT INTO member_settings (user_id, timezone) VALUES (%s, 'UTC')",
+            [(uid,) for uid in channels.values()],
+        )
+    return slot_at
+
+
+async def run_shared_delivery(workdir: Path, members: int) -> dict[str, Any]:
+    """`members` nudges due at once, delivered by two bot processes (shards 0 and 1 of 2)
+    sharing one PostgreSQL database, against the double's global limit."""
+    from discord_double import DiscordDouble
+    from discord_double.process import BotProcess, assert_clean_shutdown
+    from throwaway_postgres import Cluster
+
+    with Cluster.start(durable=True) as cluster:
+        url = cluster.create_database("fanout")
+        await (await PostgresStorage.open(url)).close()  # the schema, as a start makes it
+        async with DiscordDouble(
+            global_rate_limit=DELIVERY_RATE,
+            guild_count=PROCESSES,
+            guild_shards=PROCESSES,
+            max_concurrency=PROCESSES,
+        ) as double:
+            channels = seed_double(double, members)
+            slot_at = seed_postgres(url, double.guilds[0].id, channels)
+            bots = [
+                BotProcess(
+                    double,
+                    workdir / f"shard{shard}",
+                    name=f"shard{shard}",
+                    database_url=url,
+                    env={
+                        "DISCORD_GLOBAL_RATE_LIMIT": str(DELIVERY_RATE),
+                        "SHARD_COUNT": str(PROCESSES),
+                        "SHARD_IDS": str(shard),
+                    },
+                    log_level="INFO",
+                )
+                for shard in range(PROCESSES)
+            ]
+            error: str | None = None
+            ready_at = double.clock()
+            try:
+                for bot in bots:
+                    await bot.start(wait_ready=False)
+                for bot in bots:
+                    await bot.wait_ready(0)
+                ready_at = double.clock()
+                await wait_for_nudges(double, bots, channels, members)
+            except (DeliveryFailed, AssertionError, TimeoutError) as exc:
+                error = str(exc)
+            finally:
+                exit_codes = [await bot.stop() for bot in bots]
+            figures = delivery_figures(double, channels, members, ready_at)
+            for bot in bots:
+                try:
+                    assert_clean_shutdown(bot)
+                except AssertionError as exc:
+                    figures["violations"].append(f"{bot.name} shutdown: {exc}")
+            fraction = figures["fraction_of_limit"] or 0.0
+            figures["target_fraction"] = SHARED_TARGET
+            figures["passed"] = (
+                fraction >= SHARED_TARGET
+                and figures["members_with_exactly_one"] == members
+                and figures["rate_limited_429"] == 0
+            )
+            return {
+                **figures,
+                "processes": PROCESSES,
+                "slot_late_at_start_s": round(time.time() - slot_at, 1),
+                "exit_codes": exit_codes,
+                "error": error,
+                "logs": [str(p) for bot in bots for run in bot.runs for p in run],
+            }
+
+
+def bench_shared_delivery(quick: bool) -> dict[str, Any]:
+    members = 1_000 if quick else 10_000
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="backbone-shared-") as tmp:
+        result = asyncio.run(run_shared_delivery(Path(tmp), members))
+    result["duration_s"] = time.perf_counter() - started
+    print(
+        f"Delivering {members:,} nudges due in one minute from {PROCESSES} bot processes"
+        f" sharing one PostgreSQL (fsync on), against the double at {DELIVERY_RATE} requests/s"
+    )
+    if result["error"]:
+        print(f"FAILED: {result['error']}")
+    columns = ["nudges", "exactly_one", "none", "duplicates", "first_to_last_s", "per_s"]
+    columns += ["of_limit", "target", "429s", "requests", "passed"]
+    print_table(
+        [
+            {
+                "nudges": result["nudges_created"],
+                "exactly_one": result["members_with_exactly_one"],
+                "none": result["members_with_none"],
+                "duplicates": result["members_with_more_than_one"],
+                "first_to_last_s": result["first_to_last_s"],
+                "per_s": result["nudges_per_s"],
+                "of_limit": result["fraction_of_limit"],
+                "target": SHARED_TARGET,
+                "429s": result["rate_limited_429"],
+                "requests": result["requests_total"],
+                "passed": result["passed"],
+            }
+        ],
+        columns,
+    )
+    print(f"Nudges/s over each tenth of the run: {result['nudges_per_s_by_tenth']}")
+    for violation in result["violations"]:
+        print(f"violation: {violation}")
+    return result
+
+
+# --- all parts -----------------------------------------------------------------------
+
+
+PARTS = ("find_due", "delivery", "shared_delivery")
 
 
 def _previous_results() -> dict[str, Any]:
@@ -818,6 +964,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
         results["delivery"] = {**stamp, **bench_delivery(args.quick)}
         if results["delivery"]["error"]:
+            status = 1
+    if "shared_delivery" in parts:
+        print()
+        results["shared_delivery"] = {**stamp, **bench_shared_delivery(args.quick)}
+        if results["shared_delivery"]["error"]:
             status = 1
     path = write_results("reminders", results)
     print(f"Results written to {path}")

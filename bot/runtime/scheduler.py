@@ -39,12 +39,15 @@ BATCH = 500
 `LEASE`, so another process is never kept waiting on rows this one has not reached."""
 LEASE = timedelta(seconds=30)
 """How long a leased batch is this process's alone; if the process dies, its rows are
-taken over when their lease ends (a second attempt finds the job's claim already made)."""
-BATCH_SECONDS = 10
-"""A batch holds what the process's request budget sends in this many seconds, a third
-of `LEASE`: a row may take two requests (opening a DM channel, then the message) and a
-member's commands go before background work, so a batch sized to the whole lease would
-outlive it and another process would take over rows this one is still sending."""
+taken over when their lease ends (a resend then goes under the claim's nonce, which
+Discord drops if the dead process had sent it)."""
+BATCH_SECONDS = 2
+"""A batch holds what the process's request budget sends in this many seconds, far
+inside `LEASE`: a row may take two requests (opening a DM channel, then the message) and
+members' commands go before background work, so a batch must not outlive its lease, or
+another process would take over rows this one is still sending. Small batches also
+split a fan-out evenly between processes to its last rows, and leave less to take over
+when a process dies."""
 MAX_SLEEP = timedelta(hours=1)
 """Look at the schedule at least this often, whatever it says (clock jumps, manual edits)."""
 RETRY_AFTER_ERROR = timedelta(minutes=5)
