@@ -1,5 +1,8 @@
 # Backbone: slim image, non-root, database on a volume, knowledge baked in
-# (mount your own folder over /app/knowledge to override it).
+# (mount your own folder over /app/knowledge to override it). SQLite on the volume is
+# the default; set DATABASE_URL (and SHARD_COUNT/SHARD_IDS) to run it on PostgreSQL as
+# one of several processes (README: "Several processes on PostgreSQL"). psycopg's binary
+# wheel brings libpq, so the image needs no system package for it.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
