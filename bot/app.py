@@ -16,6 +16,7 @@ share of the bot's global rate limit (`Settings.request_budget`).
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import pkgutil
@@ -134,6 +135,7 @@ class Backbone(commands.AutoShardedBot):
         self.recaps.wake = self.scheduler.wake
         self.sync_on_start = sync_on_start
         self.background_tasks = background_tasks
+        self._deliveries: asyncio.Task[None] | None = None
         """Whether this process serves members (`backbone run`): the scheduler runs and
         streak cards get their worker process; not for `sync` or `preview`."""
         self.identify_gate = IdentifyGate(storage, clock, self._max_concurrency)
@@ -173,9 +175,20 @@ class Backbone(commands.AutoShardedBot):
                 self.tree, self.storage, self.application_id, self.settings.dev_guild_id
             )
         if self.background_tasks:
-            self.scheduler.start()
+            self._deliveries = asyncio.create_task(
+                self._start_deliveries(), name="start-deliveries"
+            )
+
+    async def _start_deliveries(self) -> None:
+        """Start the scheduler once every shard of this process has its servers: a
+        delivery names its server and finds its channel in the cache, which is empty
+        until then (and a shard may wait a while for its identify slot)."""
+        await self.wait_until_ready()
+        self.scheduler.start()
 
     async def close(self) -> None:
+        if self._deliveries is not None:
+            self._deliveries.cancel()
         await self.scheduler.stop()
         await super().close()
         await self.pacer.close()
