@@ -8,12 +8,19 @@ to become a coroutine), and psycopg prepares a statement on the server once it h
 few times, so a hot unit pays parsing once.
 
 SQLite runs one unit at a time, so every unit there is serial by construction. Here
-several run at once, across threads and processes, so write units run at SERIALIZABLE:
-PostgreSQL then guarantees the same outcome as some serial order, or refuses the
-transaction with a serialization failure (or a deadlock), and the unit is simply run
-again. A unit must therefore be safe to re-run: it does nothing but use its stores
-(which holds for every unit in the bot). Read units run at REPEATABLE READ, READ ONLY:
-one snapshot, never refused.
+several run at once, across threads and processes. Write units run at REPEATABLE READ
+(snapshot isolation): each sees one snapshot, and when two change the same row the later
+one is refused with a serialization failure (or they deadlock), and is simply run again
+on a fresh snapshot. That is enough for every unit in the bot, because each unit that
+reads rows and writes what follows from them writes a row that a conflicting unit writes
+too: two logs of one member both write their member_stats row, two claims of one nudge
+both write its delivery row, two identify reservations the same bucket row, two counts
+of one standing the same histogram row. (SERIALIZABLE would also catch conflicts through
+rows merely read, but its predicate locks are per index page: concurrent claims of
+*different* members, whose keys share pages, refused each other about twice per claim
+and cut a fan-out's throughput in half.) A unit must therefore be safe to re-run: it
+does nothing but use its stores, which holds for every unit in the bot. Read units run
+at REPEATABLE READ, READ ONLY: one snapshot, never refused.
 """
 
 from __future__ import annotations
@@ -90,7 +97,7 @@ class PostgresDatabase:
         return await self._in_thread(lambda: self._read(work))
 
     async def write(self, work: Work[T]) -> T:
-        """Run `work` in one SERIALIZABLE transaction, re-run if PostgreSQL refuses it."""
+        """Run `work` in one REPEATABLE READ transaction, re-run if PostgreSQL refuses it."""
         return await self._in_thread(lambda: self._write(work))
 
     async def _in_thread(self, call: Callable[[], T]) -> T:
@@ -104,7 +111,7 @@ class PostgresDatabase:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.pool.connection() as conn:
-                    return in_transaction(conn, work, "SERIALIZABLE")
+                    return in_transaction(conn, work, "REPEATABLE READ")
             except _RETRYABLE:
                 if attempt == MAX_ATTEMPTS:
                     raise
