@@ -14,9 +14,12 @@ from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET, GuildS
 _COLUMNS = [f.name for f in fields(GuildSettings)]
 _EDITABLE = frozenset(_COLUMNS) - {"guild_id"}
 
-_SELECT_GUILD = sql.SQL("SELECT {} FROM guild_settings WHERE guild_id = %s").format(
-    sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+_SELECT_GUILD = (
+    sql.SQL("SELECT {} FROM guild_settings WHERE guild_id = %s")
+    .format(sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)))
+    .as_bytes(None)
 )
+"""Rendered once: composing it on every call cost more than running it."""
 
 MEMBER_CONTEXT = (
     "SELECT COALESCE("
