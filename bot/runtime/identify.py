@@ -6,8 +6,9 @@ RESUME skips it: resuming is not a session start). Its default only sleeps 5 s b
 one process's own shards, which says nothing of the bot's other processes. `Backbone`
 routes the hook here instead: `IdentifyGate.wait` reserves the bucket's slot in one
 storage write unit (atomic; on PostgreSQL two processes writing the bucket's row at
-once conflict and one is re-run, so they cannot both take the same instant), then sleeps until the slot. A slot reserved by a
-connection that then fails is simply left unused: the rule only ever errs on the late side.
+once conflict and one is re-run, so they cannot both take the same instant), then
+sleeps until the slot. A slot reserved by a connection that then fails is simply left
+unused: the rule only ever errs on the late side.
 """
 
 from __future__ import annotations

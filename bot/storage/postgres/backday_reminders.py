@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from bot.storage.backday_reminders import BackdayReminder, ReminderDelivery
-from bot.storage.postgres.connection import fetch_one
+from bot.storage.postgres.connection import affected, fetch_one
 
 
 class PostgresBackdayReminders:
@@ -39,8 +39,9 @@ class PostgresBackdayReminders:
         )
 
     def delete(self, user_id: int) -> bool:
-        cursor = self.conn.execute("DELETE FROM backday_reminders WHERE user_id = %s", (user_id,))
-        return cursor.rowcount == 1
+        return (
+            affected(self.conn, "DELETE FROM backday_reminders WHERE user_id = %s", (user_id,)) == 1
+        )
 
     def get_delivery(self, user_id: int, week: str) -> ReminderDelivery | None:
         row = fetch_one(

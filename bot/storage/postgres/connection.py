@@ -31,10 +31,11 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
 import psycopg.errors
+from psycopg import pq, sql
 from psycopg_pool import ConnectionPool
 
 from bot.storage.postgres.migrations import migrate
@@ -121,16 +122,38 @@ class PostgresDatabase:
 
 
 def in_transaction(conn: psycopg.Connection[Any], work: Work[T], mode: str) -> T:
-    """BEGIN (in `mode`); work; COMMIT, or ROLLBACK if `work` raises."""
-    conn.execute(f"BEGIN ISOLATION LEVEL {mode}".encode())
+    """BEGIN (in `mode`); work; COMMIT, or ROLLBACK if `work` raises.
+
+    The unit runs in pipeline mode: a statement is sent at once but its result is only
+    waited for when the unit reads it (a fetch, or `affected`). So BEGIN travels with
+    the first statement, and writes whose results nobody reads travel with the next
+    read or the COMMIT: on a two-core machine each round trip to the server is a tenth
+    of a millisecond or more, and a unit saves about a third of them.
+    """
     try:
-        result = work(conn)
+        with conn.pipeline():
+            conn.execute(b"BEGIN ISOLATION LEVEL " + mode.encode())
+            result = work(conn)
+            conn.execute(b"COMMIT")
     except BaseException:
-        if not conn.closed:
+        if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
             conn.execute(b"ROLLBACK")
         raise
-    conn.execute(b"COMMIT")
     return result
+
+
+def affected(
+    conn: psycopg.Connection[Any],
+    statement: LiteralString | bytes | sql.Composed,
+    params: tuple[object, ...] = (),
+    *,
+    prepare: bool | None = None,
+) -> int:
+    """How many rows `statement` changed. A unit runs in pipeline mode, where a row count
+    is only known once the statement's result is back: the nested block waits for it."""
+    with conn.pipeline():
+        cursor = conn.execute(statement, params, prepare=prepare)
+    return cursor.rowcount
 
 
 def fetch_one(conn: psycopg.Connection[Any], sql: str, params: tuple[object, ...] = ()) -> Any:

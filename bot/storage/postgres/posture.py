@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from bot.storage.postgres.connection import fetch_one
+from bot.storage.postgres.connection import affected, fetch_one
 from bot.storage.posture import Delivery, Reminder, ServerNudge
 
 
@@ -49,8 +49,7 @@ class PostgresPosture:
         )
 
     def delete_reminder(self, user_id: int) -> bool:
-        cursor = self.conn.execute("DELETE FROM reminders WHERE user_id = %s", (user_id,))
-        return cursor.rowcount == 1
+        return affected(self.conn, "DELETE FROM reminders WHERE user_id = %s", (user_id,)) == 1
 
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None:
         row = fetch_one(

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from bot.storage.postgres.connection import affected
 from bot.storage.privacy import MEMBER_TABLES, MemberSummary, MemberTable
 
 
@@ -65,8 +66,9 @@ class PostgresPrivacy:
         exported: dict[str, list[dict[str, object]]] = {}
         for table, query in _SELECT:
             cursor = self.conn.execute(query, (user_id,))
+            rows = cursor.fetchall()  # in a unit's pipeline, the columns come with the rows
             columns = [d.name for d in cursor.description or ()]
-            exported[table] = [dict(zip(columns, row, strict=True)) for row in cursor]
+            exported[table] = [dict(zip(columns, row, strict=True)) for row in rows]
         return exported
 
     def summarize_member(self, user_id: int) -> MemberSummary:
@@ -85,4 +87,4 @@ class PostgresPrivacy:
         MEMBER_TABLES order, so the triggers of each delete (the standing and month
         histograms, the month rows a deleted log counts in) see the ones before it.
         """
-        return {table: self.conn.execute(query, (user_id,)).rowcount for table, query in _DELETE}
+        return {table: affected(self.conn, query, (user_id,)) for table, query in _DELETE}

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from bot.storage.postgres.connection import fetch_one
+from bot.storage.postgres.connection import affected, fetch_one
 from bot.storage.recaps import ServerRecap
 
 
@@ -38,5 +38,6 @@ class PostgresRecaps:
         )
 
     def delete(self, guild_id: int) -> bool:
-        cursor = self.conn.execute("DELETE FROM server_recaps WHERE guild_id = %s", (guild_id,))
-        return cursor.rowcount == 1
+        return (
+            affected(self.conn, "DELETE FROM server_recaps WHERE guild_id = %s", (guild_id,)) == 1
+        )

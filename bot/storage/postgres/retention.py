@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bot.storage.postgres.connection import fetch_one
+from bot.storage.postgres.connection import affected, fetch_one
 from bot.storage.retention import Retained, RetentionRun
 
 # table -> (its key columns, the age column, whether age is a day rather than an instant)
@@ -63,4 +63,4 @@ class PostgresRetention:
         cutoff: int | str = (
             datetime.fromtimestamp(before, UTC).date().isoformat() if by_day else before
         )
-        return self.conn.execute(_PRUNE[table], (cutoff, limit)).rowcount
+        return affected(self.conn, _PRUNE[table], (cutoff, limit))

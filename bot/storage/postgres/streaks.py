@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bot.storage.postgres.connection import fetch_one
+from bot.storage.postgres.connection import affected, fetch_one
 from bot.storage.streaks import (
     Board,
     BoardKind,
@@ -309,10 +309,8 @@ class PostgresStreaks:
         logged_at: datetime,
     ) -> bool:
         """False when that day is already logged (the primary key decides races)."""
-        cursor = self.conn.execute(
-            INSERT_LOG, (guild_id, user_id, day.isoformat(), note, logged_at.isoformat())
-        )
-        return cursor.rowcount == 1
+        params = (guild_id, user_id, day.isoformat(), note, logged_at.isoformat())
+        return affected(self.conn, INSERT_LOG, params) == 1
 
     def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
         """Remove the most recent log on or after `earliest`; return its day."""
@@ -369,7 +367,7 @@ class PostgresStreaks:
         if not due:
             return 0
         if not read_only:
-            return self.conn.execute(EXPIRE, (cutoff,), prepare=False).rowcount
+            return affected(self.conn, EXPIRE, (cutoff,), prepare=False)
         with self.conn.pipeline():
             self.conn.execute(b"COMMIT")
             self.conn.execute(b"BEGIN ISOLATION LEVEL READ COMMITTED")
