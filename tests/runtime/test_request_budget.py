@@ -17,7 +17,8 @@ SHIPPED = {"KNOWLEDGE_DIR": "knowledge"}
 
 
 @pytest.mark.parametrize(
-    ("budget", "batch"), [(50.0, 100), (1000.0, BATCH), (250.0, BATCH), (12.5, 25), (1.5, 3), (0.05, 1)]
+    ("budget", "batch"),
+    [(50.0, 100), (1000.0, BATCH), (250.0, BATCH), (12.5, 25), (1.5, 3), (0.05, 1)],
 )
 def test_batch_follows_the_budget_up_to_batch(budget: float, batch: int) -> None:
     assert batch_for(budget) == batch
