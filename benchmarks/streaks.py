@@ -146,22 +146,26 @@ async def measure(name: str, calls: Sequence[Callable[[], Awaitable[object]]]) -
     }
 
 
+def edges_query(board: str, count: int) -> tuple[str, tuple[Any, ...]]:
+    """SQL (with `?` marks) and parameters for edge rows of random pages of a board, as a
+    page button anywhere on it carries; shared with the PostgreSQL benchmark."""
+    if board == "month":
+        return (
+            "SELECT user_id, days, best_streak, total_days FROM monthly_days"
+            " WHERE guild_id = ? AND month = ? AND hidden = 0 ORDER BY random() LIMIT ?",
+            (GUILD, MONTH, count),
+        )
+    score = "current_streak" if board == "streak" else "total_days"
+    return (
+        f"SELECT user_id, {score}, best_streak, total_days FROM member_stats"
+        " WHERE guild_id = ? AND hidden = 0 ORDER BY random() LIMIT ?",
+        (GUILD, count),
+    )
+
+
 async def _edges(db: Database, board: str, count: int) -> list[BoardRow]:
     """Edge rows of random pages of a board, as a page button anywhere on it carries."""
-    if board == "month":
-        sql = (
-            "SELECT user_id, days, best_streak, total_days FROM monthly_days"
-            " WHERE guild_id = ? AND month = ? AND hidden = 0 ORDER BY random() LIMIT ?"
-        )
-        params: tuple[Any, ...] = (GUILD, MONTH, count)
-    else:
-        score = "current_streak" if board == "streak" else "total_days"
-        sql = (
-            f"SELECT user_id, {score}, best_streak, total_days FROM member_stats"
-            " WHERE guild_id = ? AND hidden = 0 ORDER BY random() LIMIT ?"
-        )
-        params = (GUILD, count)
-    async with db.conn.execute(sql, params) as cursor:
+    async with db.conn.execute(*edges_query(board, count)) as cursor:
         return [BoardRow(*row) for row in await cursor.fetchall()]
 
 

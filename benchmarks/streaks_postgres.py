@@ -44,6 +44,7 @@ from benchmarks.streaks import (
     _operations,
     _schema_at,
     _upgrade,
+    edges_query,
     hide_some,
     measure,
     populate,
@@ -65,21 +66,9 @@ TRACE_OPTIONS = (
 
 async def _edges(url: str, board: str, count: int) -> list[BoardRow]:
     """Edge rows of random pages of a board, as a page button anywhere on it carries."""
-    if board == "month":
-        sql = (
-            "SELECT user_id, days, best_streak, total_days FROM monthly_days"
-            " WHERE guild_id = %s AND month = %s AND hidden = 0 ORDER BY random() LIMIT %s"
-        )
-        params: tuple[Any, ...] = (GUILD, MONTH, count)
-    else:
-        score = "current_streak" if board == "streak" else "total_days"
-        sql = (
-            f"SELECT user_id, {score}, best_streak, total_days FROM member_stats"
-            " WHERE guild_id = %s AND hidden = 0 ORDER BY random() LIMIT %s"
-        )
-        params = (GUILD, count)
+    sql, params = edges_query(board, count)
     async with await psycopg.AsyncConnection.connect(url) as conn:
-        cursor = await conn.execute(sql.encode(), params)
+        cursor = await conn.execute(sql.replace("?", "%s").encode(), params)
         return [BoardRow(*row) for row in await cursor.fetchall()]
 
 
