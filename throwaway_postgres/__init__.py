@@ -19,7 +19,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -160,12 +160,6 @@ class Cluster:
             conn.execute(f'CREATE DATABASE "{name}"{copy}'.encode())
         return self.url(name)
 
-    def drop_database(self, name: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-
     def stop(self) -> None:
         """Stop the server at once (nothing in it is worth a clean shutdown) and remove it."""
         if self.running:
@@ -184,12 +178,3 @@ class Cluster:
         trace: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def cluster(*, durable: bool = False) -> Iterator[Cluster]:
-    started = Cluster.start(durable=durable)
-    try:
-        yield started
-    finally:
-        started.stop()
