@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,6 +37,26 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class NudgeState:
+    """Everything claiming a member's due nudge reads, for one member
+    (`PostureStore.nudge_states` reads a whole batch of them at once)."""
+
+    reminder: Reminder
+    timezone: str
+    """The member's zone (the default if they never chose one)."""
+    fallback_channel_id: int | None
+    """The reminder's server's nudge channel, for members whose DMs are closed."""
+    seen_topics: frozenset[str]
+    deliveries: tuple[Delivery, ...]
+    """The member's delivery records from two days before the UTC date of the reminder's
+    slot on: every local day the slot can belong to (zones run from UTC-12 to UTC+14,
+    and a gap across local midnight gives a slot the date before its own)."""
+
+    def delivery(self, local_day: str) -> Delivery | None:
+        return next((d for d in self.deliveries if d.local_day == local_day), None)
+
+
+@dataclass(frozen=True, slots=True)
 class ServerNudge:
     """A server's daily public nudge: when it is next due and how the last one went."""
 
@@ -54,7 +75,23 @@ class PostureStore(Protocol):
 
     def delete_reminder(self, user_id: int) -> bool: ...
 
+    def nudge_states(self, user_ids: Sequence[int]) -> dict[int, NudgeState]:
+        """The claim-time state of each member who has a reminder (others are left out),
+        read in one go: the scheduler claims nudges a batch at a time."""
+        ...
+
+    def reminders_with_zones(self, user_ids: Sequence[int]) -> dict[int, tuple[Reminder, str]]:
+        """Each member's reminder and zone (the default if unset); members without a
+        reminder are left out."""
+        ...
+
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None: ...
+
+    def set_delivery_status(
+        self, user_id: int, local_day: str, status: str, attempted_at: int
+    ) -> None:
+        """Record how a claimed delivery went (nothing if the record is gone)."""
+        ...
 
     def last_delivery(self, user_id: int) -> Delivery | None: ...
 

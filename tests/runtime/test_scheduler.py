@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.runtime.scheduler import RETRY_AFTER_ERROR, Scheduler
+from bot.runtime.scheduler import CLAIM_BATCH, RETRY_AFTER_ERROR, BatchedJob, Scheduler
 from bot.storage.backday_reminders import BackdayReminder
 from bot.storage.posture import Reminder
 from bot.storage.sqlite import SqliteStorage
@@ -42,6 +42,22 @@ class RecordingJob:
     async def retry_later(self, key: int, delay: timedelta) -> None:
         self.retried.append((key, delay))
         await self.done(key)
+
+
+class RecordingBatchJob(RecordingJob):
+    """A job that takes its rows a batch at a time; a batch holding a key in `fail`
+    raises as a whole (it could not be claimed)."""
+
+    def __init__(self, kind: str, storage: SqliteStorage, *, fail: set[int] = frozenset()) -> None:
+        super().__init__(kind, storage, fail=fail)
+        self.batches: list[list[int]] = []
+
+    async def run_batch(self, keys: Sequence[int]) -> None:
+        self.batches.append(sorted(keys))
+        if self.fail & set(keys):
+            raise RuntimeError("boom")
+        for key in keys:
+            await self.done(key)
 
 
 def reminder(user_id: int, due_at: int) -> Reminder:
@@ -102,6 +118,32 @@ async def test_rows_of_a_kind_nobody_registered_wait_and_block_nothing(
     assert await scheduler.run_due() == 1
     assert job.ran == [7]
     assert await scheduler.next_due_at() == T + 86_400  # the backday row is not its business
+
+
+async def test_a_batched_job_gets_its_rows_a_claim_batch_at_a_time(
+    storage: SqliteStorage,
+) -> None:
+    members = range(1, 2 * CLAIM_BATCH + 2)
+    await storage.write(lambda tx: [tx.posture.save_reminder(reminder(m, T - m)) for m in members])
+    job = RecordingBatchJob("posture", storage)
+    assert isinstance(job, BatchedJob)
+    assert await Scheduler(storage, FakeClock(NOW), [job]).run_due() == len(members)
+    assert sorted(len(b) for b in job.batches) == [1, CLAIM_BATCH, CLAIM_BATCH]
+    assert sorted(k for b in job.batches for k in b) == list(members)
+    assert job.ran == []  # never one row at a time
+
+
+async def test_a_batch_that_fails_pushes_back_each_of_its_rows(storage: SqliteStorage) -> None:
+    await storage.write(
+        lambda tx: (
+            tx.posture.save_reminder(reminder(7, T - 60)),
+            tx.posture.save_reminder(reminder(8, T - 30)),
+        )
+    )
+    job = RecordingBatchJob("posture", storage, fail={7})
+    assert await Scheduler(storage, FakeClock(NOW), [job]).run_due() == 2
+    assert job.batches == [[7, 8]]
+    assert sorted(job.retried) == [(7, RETRY_AFTER_ERROR), (8, RETRY_AFTER_ERROR)]
 
 
 def test_one_job_per_kind() -> None:

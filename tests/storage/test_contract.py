@@ -1185,6 +1185,87 @@ async def test_deliveries_save_get_and_replace_the_same_day(storage: Storage) ->
     assert found == (sent, None, None)
 
 
+async def test_set_delivery_status_changes_only_that_record(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-04", status="sending", at=100))
+        tx.posture.save_delivery(delivery(ALICE, "2024-03-05", status="sending", at=100))
+
+    await storage.write(seed)
+
+    def record(tx: Transaction) -> None:
+        tx.posture.set_delivery_status(ALICE, "2024-03-04", "dm", 105)
+        tx.posture.set_delivery_status(BOB, "2024-03-04", "dm", 105)  # no record: nothing
+
+    await storage.write(record)
+    found = await storage.read(
+        lambda tx: (
+            tx.posture.get_delivery(ALICE, "2024-03-04"),
+            tx.posture.get_delivery(ALICE, "2024-03-05"),
+            tx.posture.get_delivery(BOB, "2024-03-04"),
+        )
+    )
+    assert found == (
+        delivery(ALICE, "2024-03-04", status="dm", at=105),
+        delivery(ALICE, "2024-03-05", status="sending", at=100),
+        None,
+    )
+
+
+SLOT = int(datetime(2024, 3, 4, 9, 0, tzinfo=UTC).timestamp())
+"""A slot on Monday 2024-03-04 (UTC): the records `nudge_states` returns start on the 2nd."""
+
+
+async def test_nudge_states_read_a_batch_of_members_at_once(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.settings.update_guild_settings(GUILD, nudge_channel_id=555)
+        tx.settings.set_member_timezone(ALICE, "Asia/Tokyo")
+        tx.posture.save_reminder(reminder(ALICE, slot_at=SLOT))
+        tx.posture.save_reminder(reminder(BOB, slot_at=SLOT + 86_400, guild_id=OTHER_GUILD))
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+        tx.posture.mark_seen(ALICE, "wall-angels", new_cycle=False)
+        tx.posture.mark_seen(CAROL, "hip-hinge", new_cycle=False)  # no reminder
+        for local_day in ("2024-03-01", "2024-03-02", "2024-03-04", "2024-03-05"):
+            tx.posture.save_delivery(delivery(ALICE, local_day))
+        tx.posture.save_delivery(delivery(BOB, "2024-03-04"))  # Bob's slot is the 5th: kept
+
+    await storage.write(seed)
+    states = await storage.read(lambda tx: tx.posture.nudge_states([ALICE, BOB, CAROL]))
+    assert set(states) == {ALICE, BOB}  # Carol has no reminder
+    alice, bob = states[ALICE], states[BOB]
+    assert alice.reminder == reminder(ALICE, slot_at=SLOT)
+    assert (alice.timezone, alice.fallback_channel_id) == ("Asia/Tokyo", 555)
+    assert alice.seen_topics == {"chin-tucks", "wall-angels"}
+    # From two days before the slot's UTC date on: older records are left out.
+    assert alice.deliveries == tuple(
+        delivery(ALICE, d) for d in ("2024-03-02", "2024-03-04", "2024-03-05")
+    )
+    assert alice.delivery("2024-03-04") == delivery(ALICE, "2024-03-04")
+    assert alice.delivery("2024-03-03") is None
+    assert (bob.timezone, bob.fallback_channel_id, bob.seen_topics) == (
+        DEFAULT_TIMEZONE,
+        None,
+        frozenset(),
+    )
+    assert bob.deliveries == (delivery(BOB, "2024-03-04"),)
+    assert await storage.read(lambda tx: tx.posture.nudge_states([])) == {}
+
+
+async def test_reminders_with_zones_default_the_zone(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.settings.set_member_timezone(ALICE, "Asia/Tokyo")
+        tx.settings.set_member_timezone(CAROL, "Europe/Paris")  # no reminder
+        tx.posture.save_reminder(reminder(ALICE))
+        tx.posture.save_reminder(reminder(BOB))
+
+    await storage.write(seed)
+    found = await storage.read(lambda tx: tx.posture.reminders_with_zones([ALICE, BOB, CAROL]))
+    assert found == {
+        ALICE: (reminder(ALICE), "Asia/Tokyo"),
+        BOB: (reminder(BOB), DEFAULT_TIMEZONE),
+    }
+    assert await storage.read(lambda tx: tx.posture.reminders_with_zones([])) == {}
+
+
 async def test_last_delivery_is_the_latest_local_day(storage: Storage) -> None:
     assert await storage.read(lambda tx: tx.posture.last_delivery(ALICE)) is None
 

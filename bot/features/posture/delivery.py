@@ -1,6 +1,6 @@
 """The Discord side of a nudge: one DM request, or a channel post when DMs are closed.
 
-The scheduler's posture jobs claim a due nudge and hand it here. The DM channel id is
+The scheduler's posture jobs claim due nudges and hand each here. The DM channel id is
 stored after the first nudge, so each later one is a single request; every request is
 paced under Discord's global limit by the HTTP client (`runtime.pacing`) and carries the
 claim's nonce, which Discord uses to drop a duplicate sent again after a crash.
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import discord
+from discord.http import handle_message_parameters
 
 from bot.features.knowledge import KnowledgeBase
 from bot.features.posture.replies import fallback_content, nudge_embed
@@ -47,10 +48,7 @@ class NudgeDelivery:
             try:
                 if channel_id is None:
                     channel_id = (await self.client.create_dm(discord.Object(claim.user_id))).id
-                dm = self.client.get_partial_messageable(
-                    channel_id, type=discord.ChannelType.private
-                )
-                await self._send(dm, embed=embed, view=view, nonce=claim.nonce)
+                await self._send(channel_id, embed=embed, view=view, nonce=claim.nonce)
                 return "dm", channel_id
             except discord.HTTPException as error:
                 if not is_dm_refusal(error):
@@ -60,9 +58,8 @@ class NudgeDelivery:
                 )
         if claim.fallback_channel_id is None:
             return "refused", channel_id
-        channel = self.client.get_partial_messageable(claim.fallback_channel_id)
         await self._send(
-            channel,
+            claim.fallback_channel_id,
             content=fallback_content(claim.user_id),
             embed=embed,
             view=view,
@@ -75,9 +72,8 @@ class NudgeDelivery:
 
     async def to_server(self, claim: ServerClaim) -> str:
         embed = to_embed(nudge_embed(self.knowledge(), claim.topic_id))
-        channel = self.client.get_partial_messageable(claim.channel_id)
         try:
-            await self._send(channel, embed=embed, nonce=claim.nonce)
+            await self._send(claim.channel_id, embed=embed, nonce=claim.nonce)
         except (discord.Forbidden, discord.NotFound) as error:
             log.warning(
                 "Cannot post the daily nudge in channel %s of server %s: %s",
@@ -88,19 +84,22 @@ class NudgeDelivery:
             return "failed"
         return "channel"
 
-    @staticmethod
     async def _send(
-        channel: discord.PartialMessageable,
+        self,
+        channel_id: int,
         *,
-        view: discord.ui.View | None = None,
         allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
         **kwargs: Any,
     ) -> None:
-        kwargs["allowed_mentions"] = allowed_mentions
-        if view is not None:
-            kwargs["view"] = view
-        await channel.send(**kwargs)
-        if view is not None:
-            # The buttons are dynamic items, routed by custom id: the view object need
-            # not be kept per message (thousands a day).
-            view.stop()
+        """Post a message in `channel_id`: one request, straight through the HTTP client.
+
+        Not `Messageable.send`, which builds a `Message` from Discord's reply (author,
+        embeds, components): nothing here reads it, and building it was a large share of a
+        fan-out's CPU. The buttons are dynamic items, routed by custom id, so the view
+        need not be kept either (thousands a day)."""
+        with handle_message_parameters(
+            allowed_mentions=allowed_mentions,
+            previous_allowed_mentions=self.client.allowed_mentions,
+            **kwargs,
+        ) as params:
+            await self.client.http.send_message(channel_id, params=params)

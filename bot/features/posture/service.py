@@ -1,8 +1,8 @@
 """Posture nudges: opting in and out, and claiming and recording each delivery.
 
 Ties the pure schedule (`schedule`) to storage with an injectable clock. Sending is
-not done here: the dispatcher claims a due nudge (`claim`), the Discord side sends it,
-and `finish` records what happened. The claim is written before anything is sent, so a
+not done here: the dispatcher claims due nudges (`claim_many`), the Discord side sends
+them, and `finish_many` records what happened. The claim is written before anything is sent, so a
 crash between sending and recording leaves a 'sending' row behind: the restarted bot
 sends again with the same nonce, which Discord drops as a duplicate while it remembers
 the nonce (a few minutes). After that window the outcome is unknown and the nudge is
@@ -11,7 +11,8 @@ not sent again: at most one nudge per member per local day.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -24,8 +25,10 @@ from bot.core.timezones import resolve_timezone
 from bot.core.wall_time import is_too_late
 from bot.features.posture.schedule import DAYS_CHOICES, Days, next_due, next_topic, nudge_day
 from bot.storage import Storage, Transaction
-from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
 from bot.storage.settings import GuildSettings
+
+log = logging.getLogger(__name__)
 
 NONCE_WINDOW = timedelta(minutes=4)
 """How long a resend is safe: Discord checks a nonce "in the past few minutes"."""
@@ -65,6 +68,10 @@ class Claim:
     dms_refused: bool
     fallback_channel_id: int | None
     """The opt-in server's nudge channel, for members whose DMs are closed."""
+
+
+Sent = tuple[Claim, Outcome, int | None]
+"""A claimed nudge, how its delivery went, and the member's DM channel id if known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +225,16 @@ class PostureService:
     async def tip(self, audience_id: int) -> str:
         """The next topic in this member's rotation, marked seen: a tip counts as a nudge."""
         topics = list(self.topics())
-        return await self.storage.write(lambda tx: self._pick_topic(tx, audience_id, topics))
 
-    def _pick_topic(self, tx: Transaction, audience_id: int, topics: list[str]) -> str:
-        topic, new_cycle = next_topic(topics, tx.posture.seen_topics(audience_id), audience_id)
+        def work(tx: Transaction) -> str:
+            return self._pick_topic(tx, audience_id, topics, tx.posture.seen_topics(audience_id))
+
+        return await self.storage.write(work)
+
+    def _pick_topic(
+        self, tx: Transaction, audience_id: int, topics: list[str], seen: Collection[str]
+    ) -> str:
+        topic, new_cycle = next_topic(topics, seen, audience_id)
         tx.posture.mark_seen(audience_id, topic, new_cycle=new_cycle)
         return topic
 
@@ -236,21 +249,47 @@ class PostureService:
         at = _seconds(self.clock() + delay)
         await self.storage.write(lambda tx: tx.posture.defer_server_nudge(guild_id, at))
 
-    async def claim(self, user_id: int) -> Claim | None:
-        """Claim the member's due nudge, or None if there is nothing to send now."""
+    async def claim_many(
+        self, user_ids: Sequence[int], *, retry_unreadable: timedelta
+    ) -> list[Claim]:
+        """Claim the due nudges of these members, in one unit: those with nothing to send
+        now are left out. The scheduler claims a batch at a time, so a fan-out of
+        thousands costs a few units, not two per member.
+
+        A reminder this version cannot read (a time or zone it does not understand) is
+        pushed back by `retry_unreadable` on its own, so it cannot hold up the batch."""
         now = self.clock()
         topics = list(self.topics())
-        return await self.storage.write(lambda tx: self._claim(tx, user_id, now, topics))
+        retry_at = _seconds(now + retry_unreadable)
+
+        def work(tx: Transaction) -> list[Claim]:
+            states = tx.posture.nudge_states(user_ids)
+            claims = []
+            for user_id in user_ids:
+                state = states.get(user_id)
+                if state is None:
+                    continue
+                try:
+                    claim = self._claim(tx, state, now, topics)
+                except (ValueError, LookupError):
+                    log.exception("Cannot read the reminder of member %s; retrying later", user_id)
+                    tx.posture.defer_reminder(user_id, retry_at)
+                    continue
+                if claim is not None:
+                    claims.append(claim)
+            return claims
+
+        return await self.storage.write(work)
 
     def _claim(
-        self, tx: Transaction, user_id: int, now: datetime, topics: list[str]
+        self, tx: Transaction, state: NudgeState, now: datetime, topics: list[str]
     ) -> Claim | None:
-        reminder = tx.posture.get_reminder(user_id)
-        if reminder is None or reminder.due_at > _seconds(now):
+        reminder = state.reminder
+        user_id = reminder.user_id
+        if reminder.due_at > _seconds(now):
             return None
-        zone = ZoneInfo(tx.settings.reminder_zone(user_id))
+        zone = ZoneInfo(state.timezone)
         at = parse_time(reminder.local_time)
-        server = tx.settings.get_guild_settings(reminder.guild_id)
 
         def claim(
             kind: Literal["slot", "snooze"], due: int, day: str, topic: str, nonce: str
@@ -264,7 +303,7 @@ class PostureService:
                 nonce,
                 reminder.dm_channel_id,
                 reminder.dm_refused_at is not None,
-                server.nudge_channel_id,
+                state.fallback_channel_id,
             )
 
         snooze_at = reminder.snooze_at
@@ -281,7 +320,7 @@ class PostureService:
 
         slot = _instant(reminder.slot_at)
         day = nudge_day(slot, at, zone).isoformat()
-        existing = tx.posture.get_delivery(user_id, day)
+        existing = state.delivery(day)
 
         def advance(after: datetime) -> None:
             tx.posture.save_reminder(_next_slot(reminder, zone, after))
@@ -299,31 +338,31 @@ class PostureService:
             tx.posture.save_delivery(Delivery(user_id, day, "", "", "skipped", _seconds(now)))
             advance(now)
             return None
-        topic = self._pick_topic(tx, user_id, topics)
+        topic = self._pick_topic(tx, user_id, topics, state.seen_topics)
         nonce = f"{user_id:x}.{day.replace('-', '')}"  # at most 16 + 1 + 8 = 25 characters
         tx.posture.save_delivery(Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
         return claim("slot", reminder.slot_at, day, topic, nonce)
 
-    async def finish(self, claim: Claim, outcome: Outcome, dm_channel_id: int | None) -> None:
-        """Record what happened to a claimed nudge and schedule the member's next one."""
+    async def finish_many(self, sent: Sequence[Sent]) -> None:
+        """Record what happened to claimed nudges and schedule each member's next one, in
+        one unit."""
         now = _seconds(self.clock())
 
         def work(tx: Transaction) -> None:
-            if claim.kind == "slot":
-                delivery = tx.posture.get_delivery(claim.user_id, claim.local_day)
-                if delivery is not None:
-                    tx.posture.save_delivery(replace(delivery, status=outcome, attempted_at=now))
-            reminder = tx.posture.get_reminder(claim.user_id)
-            if reminder is None:  # opted out meanwhile
-                return
-            if dm_channel_id is not None:
-                reminder = replace(reminder, dm_channel_id=dm_channel_id)
-            if outcome == "refused" or (outcome == "channel" and not claim.dms_refused):
-                reminder = replace(reminder, dm_refused_at=now)
-            if claim.kind == "slot" and reminder.slot_at == claim.due_at:
-                zone = ZoneInfo(tx.settings.reminder_zone(claim.user_id))
-                reminder = _next_slot(reminder, zone, _instant(claim.due_at))
-            tx.posture.save_reminder(reminder)
+            current = tx.posture.reminders_with_zones([claim.user_id for claim, _, _ in sent])
+            for claim, outcome, dm_channel_id in sent:
+                if claim.kind == "slot":
+                    tx.posture.set_delivery_status(claim.user_id, claim.local_day, outcome, now)
+                if claim.user_id not in current:  # opted out meanwhile
+                    continue
+                reminder, zone_name = current[claim.user_id]
+                if dm_channel_id is not None:
+                    reminder = replace(reminder, dm_channel_id=dm_channel_id)
+                if outcome == "refused" or (outcome == "channel" and not claim.dms_refused):
+                    reminder = replace(reminder, dm_refused_at=now)
+                if claim.kind == "slot" and reminder.slot_at == claim.due_at:
+                    reminder = _next_slot(reminder, ZoneInfo(zone_name), _instant(claim.due_at))
+                tx.posture.save_reminder(reminder)
 
         await self.storage.write(work)
 
@@ -383,7 +422,7 @@ class PostureService:
             tx.posture.save_server_nudge(
                 replace(nudge, due_at=upcoming, last_day=day, last_status="sending")
             )
-            topic = self._pick_topic(tx, guild_id, topics)
+            topic = self._pick_topic(tx, guild_id, topics, tx.posture.seen_topics(guild_id))
             nonce = f"g{guild_id:x}.{day.replace('-', '')}"[:25]
             return ServerClaim(guild_id, server.nudge_channel_id, nudge.due_at, day, topic, nonce)
 

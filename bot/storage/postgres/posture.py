@@ -1,20 +1,51 @@
 """Posture reminders on PostgreSQL: the schedule, the per-day delivery record, topics seen,
 and the server-wide channel nudges (migration 0003). Instants are unix seconds (UTC).
 
-The dispatcher's claim and finish run these for every nudge, so each method is one
-statement (one round trip) through a primary key: a save is one upsert, and the schedule
-row follows by trigger within it. Only a new topic cycle costs a second statement.
+The dispatcher claims and finishes nudges a batch at a time: a batch's state is read in
+one round trip (`nudge_states` sends its two statements before reading either, in the
+unit's pipeline), and each write is one statement through a primary key whose result
+nobody waits for (a save is one upsert, and the schedule row follows by trigger within
+it), so it travels with the COMMIT.
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import astuple, fields
 from typing import Any
 
 import psycopg
 
 from bot.storage.postgres.connection import affected, fetch_one
-from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
+from bot.storage.settings import DEFAULT_TIMEZONE
+
+_REMINDER_COLUMNS_R = ", ".join(f"r.{f.name}" for f in fields(Reminder))
+_REMINDER_WIDTH = len(fields(Reminder))
+TWO_DAYS = 2 * 86_400
+
+NUDGE_STATES = (
+    f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, %s), g.nudge_channel_id,"
+    " ARRAY(SELECT t.topic_id FROM topics_seen AS t WHERE t.audience_id = r.user_id)"
+    " FROM reminders AS r"
+    " LEFT JOIN member_settings AS m ON m.user_id = r.user_id"
+    " LEFT JOIN guild_settings AS g ON g.guild_id = r.guild_id"
+    " WHERE r.user_id = ANY(%s)"
+)
+
+RECENT_DELIVERIES = (
+    "SELECT d.user_id, d.local_day, d.topic_id, d.nonce, d.status, d.attempted_at"
+    " FROM nudge_deliveries AS d JOIN reminders AS r ON r.user_id = d.user_id"
+    " WHERE d.user_id = ANY(%s) AND d.local_day >="
+    " to_char(to_timestamp(r.slot_at - %s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    " ORDER BY d.local_day"
+)
+
+REMINDERS_WITH_ZONES = (
+    f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, %s) FROM reminders AS r"
+    " LEFT JOIN member_settings AS m ON m.user_id = r.user_id WHERE r.user_id = ANY(%s)"
+)
 
 
 class PostgresPosture:
@@ -51,6 +82,32 @@ class PostgresPosture:
     def delete_reminder(self, user_id: int) -> bool:
         return affected(self.conn, "DELETE FROM reminders WHERE user_id = %s", (user_id,)) == 1
 
+    def nudge_states(self, user_ids: Sequence[int]) -> dict[int, NudgeState]:
+        if not user_ids:
+            return {}
+        ids = list(user_ids)
+        # Both statements are sent before either result is read: one round trip.
+        reminders = self.conn.execute(NUDGE_STATES, (DEFAULT_TIMEZONE, ids))
+        recent = self.conn.execute(RECENT_DELIVERIES, (ids, TWO_DAYS))
+        states = {}
+        for row in reminders:
+            reminder = Reminder(*row[:_REMINDER_WIDTH])
+            timezone, channel_id, seen = row[_REMINDER_WIDTH:]
+            states[reminder.user_id] = (reminder, timezone, channel_id, frozenset(seen))
+        deliveries: defaultdict[int, list[Delivery]] = defaultdict(list)
+        for row in recent:
+            deliveries[row[0]].append(Delivery(*row))
+        return {
+            user_id: NudgeState(*state, tuple(deliveries[user_id]))
+            for user_id, state in states.items()
+        }
+
+    def reminders_with_zones(self, user_ids: Sequence[int]) -> dict[int, tuple[Reminder, str]]:
+        if not user_ids:
+            return {}
+        rows = self.conn.execute(REMINDERS_WITH_ZONES, (DEFAULT_TIMEZONE, list(user_ids)))
+        return {row[0]: (Reminder(*row[:_REMINDER_WIDTH]), row[_REMINDER_WIDTH]) for row in rows}
+
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None:
         row = fetch_one(
             self.conn,
@@ -68,6 +125,15 @@ class PostgresPosture:
             (user_id,),
         )
         return None if row is None else Delivery(*row)
+
+    def set_delivery_status(
+        self, user_id: int, local_day: str, status: str, attempted_at: int
+    ) -> None:
+        self.conn.execute(
+            "UPDATE nudge_deliveries SET status = %s, attempted_at = %s"
+            " WHERE user_id = %s AND local_day = %s",
+            (status, attempted_at, user_id, local_day),
+        )
 
     def save_delivery(self, delivery: Delivery) -> None:
         self.conn.execute(

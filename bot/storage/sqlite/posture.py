@@ -4,13 +4,26 @@ the server-wide channel nudges. Instants are unix seconds (UTC)."""
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import astuple, fields
 
-from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
+from bot.storage.settings import DEFAULT_TIMEZONE
 from bot.storage.sqlite.connection import fetch_one
 
 _REMINDER_COLUMNS = ", ".join(f.name for f in fields(Reminder))
+_REMINDER_COLUMNS_R = ", ".join(f"r.{f.name}" for f in fields(Reminder))
 _DELIVERY_COLUMNS = ", ".join(f.name for f in fields(Delivery))
+_DELIVERY_COLUMNS_D = ", ".join(f"d.{f.name}" for f in fields(Delivery))
+_REMINDER_WIDTH = len(fields(Reminder))
+TWO_DAYS = 2 * 86_400
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
 _SERVER_COLUMNS = ", ".join(f.name for f in fields(ServerNudge))
 
 
@@ -39,6 +52,56 @@ class SqlitePosture:
             self.conn.execute("DELETE FROM reminders WHERE user_id = ?", (user_id,)).rowcount == 1
         )
 
+    def nudge_states(self, user_ids: Sequence[int]) -> dict[int, NudgeState]:
+        if not user_ids:
+            return {}
+        marks = _marks(user_ids)
+        seen: defaultdict[int, set[str]] = defaultdict(set)
+        for audience_id, topic_id in self.conn.execute(
+            f"SELECT audience_id, topic_id FROM topics_seen WHERE audience_id IN ({marks})",
+            tuple(user_ids),
+        ):
+            seen[audience_id].add(topic_id)
+        deliveries: defaultdict[int, list[Delivery]] = defaultdict(list)
+        for row in self.conn.execute(
+            f"SELECT {_DELIVERY_COLUMNS_D} FROM nudge_deliveries AS d"
+            " JOIN reminders AS r ON r.user_id = d.user_id"
+            f" WHERE d.user_id IN ({marks})"
+            " AND d.local_day >= date(r.slot_at - ?, 'unixepoch') ORDER BY d.local_day",
+            (*user_ids, TWO_DAYS),
+        ):
+            deliveries[row[0]].append(Delivery(*row))
+        states = {}
+        for row in self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, ?), g.nudge_channel_id"
+            " FROM reminders AS r"
+            " LEFT JOIN member_settings AS m ON m.user_id = r.user_id"
+            " LEFT JOIN guild_settings AS g ON g.guild_id = r.guild_id"
+            f" WHERE r.user_id IN ({marks})",
+            (DEFAULT_TIMEZONE, *user_ids),
+        ):
+            reminder = Reminder(*row[:_REMINDER_WIDTH])
+            timezone, channel_id = row[_REMINDER_WIDTH:]
+            states[reminder.user_id] = NudgeState(
+                reminder,
+                timezone,
+                channel_id,
+                frozenset(seen[reminder.user_id]),
+                tuple(deliveries[reminder.user_id]),
+            )
+        return states
+
+    def reminders_with_zones(self, user_ids: Sequence[int]) -> dict[int, tuple[Reminder, str]]:
+        if not user_ids:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, ?) FROM reminders AS r"
+            " LEFT JOIN member_settings AS m ON m.user_id = r.user_id"
+            f" WHERE r.user_id IN ({_marks(user_ids)})",
+            (DEFAULT_TIMEZONE, *user_ids),
+        )
+        return {row[0]: (Reminder(*row[:_REMINDER_WIDTH]), row[_REMINDER_WIDTH]) for row in rows}
+
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None:
         row = fetch_one(
             self.conn,
@@ -55,6 +118,15 @@ class SqlitePosture:
             (user_id,),
         )
         return None if row is None else Delivery(*row)
+
+    def set_delivery_status(
+        self, user_id: int, local_day: str, status: str, attempted_at: int
+    ) -> None:
+        self.conn.execute(
+            "UPDATE nudge_deliveries SET status = ?, attempted_at = ?"
+            " WHERE user_id = ? AND local_day = ?",
+            (status, attempted_at, user_id, local_day),
+        )
 
     def save_delivery(self, delivery: Delivery) -> None:
         placeholders = ", ".join("?" for _ in fields(Delivery))

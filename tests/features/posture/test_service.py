@@ -24,7 +24,7 @@ from bot.features.posture.jobs import ChannelNudges, MemberNudges
 from bot.features.posture.schedule import Days
 from bot.features.posture.service import NONCE_WINDOW, Claim, Outcome, PostureService, ServerClaim
 from bot.features.streaks.service import StreakService
-from bot.runtime.scheduler import Scheduler
+from bot.runtime.scheduler import CLAIM_BATCH, RETRY_AFTER_ERROR, Scheduler
 from bot.storage.posture import Reminder
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.connection import Database
@@ -378,8 +378,7 @@ async def test_days_of_downtime_skip_once_and_resume(world: World) -> None:
 async def test_a_crash_between_sending_and_recording_never_sends_twice(world: World) -> None:
     await world.opt_in(7, "13:00", "UTC")
     world.clock.now = utc(2026, 11, 18, 13, 0)
-    claim = await world.nudges.claim(7)
-    assert claim is not None
+    (claim,) = await world.nudges.claim_many([7], retry_unreadable=RETRY_AFTER_ERROR)
     await world.discord.deliver(claim)  # sent... and the process dies before `finish`
     assert len(world.discord.to(7)) == 1
 
@@ -394,8 +393,7 @@ async def test_a_crash_between_sending_and_recording_never_sends_twice(world: Wo
 async def test_a_crash_older_than_the_nonce_window_is_not_resent(world: World) -> None:
     await world.opt_in(7, "13:00", "UTC")
     world.clock.now = utc(2026, 11, 18, 13, 0)
-    claim = await world.nudges.claim(7)
-    assert claim is not None
+    (claim,) = await world.nudges.claim_many([7], retry_unreadable=RETRY_AFTER_ERROR)
     await world.discord.deliver(claim)
     world.discord.nonces.clear()  # Discord no longer remembers the nonce
 
@@ -465,12 +463,35 @@ async def test_one_failing_send_does_not_stop_the_others(world: World) -> None:
 
 
 async def test_a_row_that_cannot_be_claimed_is_deferred_not_spun_on(world: World) -> None:
-    await world.opt_in(7, "13:00", "UTC")
+    for user in (7, 8, 9):
+        await world.opt_in(user, "13:00", "UTC")
     await world.db.write(
         lambda conn: conn.execute("UPDATE reminders SET local_time = 'garbage' WHERE user_id = 7")
     )
-    assert await world.at(utc(2026, 11, 18, 13, 0)) == 1
+    assert await world.at(utc(2026, 11, 18, 13, 0)) == 3
     assert (await world.reminder(7)).due_at == int(utc(2026, 11, 18, 13, 5).timestamp())
+    # Claimed in the same batch, the others are not held up by it.
+    assert sorted(s.user_id for s in world.discord.sent) == [8, 9]
+
+
+async def test_a_batch_of_members_in_many_zones_gets_one_nudge_each(world: World) -> None:
+    # Local times that all fall at 13:00 UTC on Wednesday (Apia's on Thursday there).
+    zones = [
+        ("UTC", "13:00", "2026-11-18"),
+        ("Europe/London", "13:00", "2026-11-18"),
+        ("America/New_York", "08:00", "2026-11-18"),
+        ("Asia/Tokyo", "22:00", "2026-11-18"),
+        ("Pacific/Apia", "02:00", "2026-11-19"),
+    ]
+    members = range(1, 3 * CLAIM_BATCH)
+    for user in members:
+        zone, local_time, _day = zones[user % len(zones)]
+        await world.opt_in(user, local_time, zone)
+    assert await world.at(utc(2026, 11, 18, 13, 0)) == len(members)
+    assert sorted(s.user_id for s in world.discord.sent) == list(members)
+    assert await world.at(utc(2026, 11, 18, 13, 0)) == 0
+    for user in members:
+        assert await world.deliveries(user) == [(zones[user % len(zones)][2], "dm")]
 
 
 async def test_the_dispatcher_wakes_for_a_sooner_nudge(world: World) -> None:
