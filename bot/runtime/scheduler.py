@@ -44,13 +44,13 @@ LEASE = timedelta(seconds=30)
 """How long a leased batch is this process's alone; if the process dies, its rows are
 taken over when their lease ends (a resend then goes under the claim's nonce, which
 Discord drops if the dead process had sent it)."""
-BATCH_SECONDS = 2
+BATCH_SECONDS = 1
 """A batch holds what the process's request budget sends in this many seconds, far
-inside `LEASE`: a row may take two requests (opening a DM channel, then the message) and
-members' commands go before background work, so a batch must not outlive its lease, or
-another process would take over rows this one is still sending. Small batches also
-split a fan-out evenly between processes to its last rows, and leave less to take over
-when a process dies."""
+inside `LEASE`: a row may take two requests (opening a DM channel, then the message),
+members' commands go before background work, and the next batch is leased while this one
+is sent (`run_due`), so two batches' worth must fit in a lease, or another process would
+take over rows this one is still sending. Small batches also split a fan-out evenly
+between processes to its last rows, and leave less to take over when a process dies."""
 CLAIM_BATCH = 50
 """Rows a `BatchedJob` claims (and records) in one unit of work: few enough that a unit
 stays short and a failed one pushes back little, enough to make a unit's cost per row
@@ -181,15 +181,28 @@ class Scheduler:
                     await asyncio.wait_for(self._wake.wait(), wait.total_seconds())
 
     async def run_due(self) -> int:
-        """Run everything due now, a batch at a time; return how many rows were handled."""
+        """Run everything due now, a batch at a time; return how many rows were handled.
+
+        The next batch is leased and started as soon as the one before it has started, so
+        while one batch is being sent the next is claimed: its requests queue in the pacer
+        behind the first's (a lane is first come, first served) and the budget never
+        waits on the database between batches. At most two batches are in flight."""
         handled = 0
-        while True:
-            rows = await self._lease(int(self.clock().timestamp()), tuple(self.jobs))
-            if not rows:
-                return handled
-            with background():
-                await asyncio.gather(*self._tasks(rows))
-            handled += len(rows)
+        sending: asyncio.Future[list[None]] | None = None
+        try:
+            while True:
+                rows = await self._lease(int(self.clock().timestamp()), tuple(self.jobs))
+                if not rows:
+                    break
+                with background():
+                    started = asyncio.gather(*self._tasks(rows))
+                if sending is not None:
+                    await sending
+                sending, handled = started, handled + len(rows)
+        finally:
+            if sending is not None:
+                await sending
+        return handled
 
     async def next_due_at(self) -> int | None:
         kinds = tuple(self.jobs)

@@ -11,7 +11,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.storage.sqlite import files, migrations
+from bot.storage.posture import Reminder
+from bot.storage.sqlite import SqliteStorage, files, migrations
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import (
@@ -21,6 +22,8 @@ from bot.storage.sqlite.migrations import (
     migrate,
 )
 from bot.storage.sqlite.state import SqliteState
+
+KINDS = ("posture",)
 
 
 async def test_new_database_is_created_migrated_and_configured(tmp_path: Path) -> None:
@@ -229,3 +232,39 @@ async def test_coach_queries_go_through_an_index(tmp_path: Path) -> None:
             assert any(step.startswith("SEARCH") for step in plan), (sql, plan)
     finally:
         conn.close()
+
+
+# --- the schedule's leases, held in the process's memory ------------------------------
+
+
+def _reminder(user_id: int, due_at: int) -> Reminder:
+    return Reminder(user_id, 1, "09:00", "every day", due_at, None, None, due_at, None, None, 0)
+
+
+async def test_a_lease_keeps_the_process_from_taking_a_row_twice(tmp_path: Path) -> None:
+    """The scheduler leases its next batch while one is sent: rows in flight are skipped
+    until their due instant changes (the job ran) or the lease ends."""
+    storage = await SqliteStorage.open(tmp_path / "backbone.db")
+    try:
+        await storage.write(
+            lambda tx: [tx.posture.save_reminder(_reminder(u, 100 + u)) for u in (1, 2, 3)]
+        )
+
+        async def lease(now: int, until: int, limit: int = 10) -> list[int]:
+            rows = await storage.write(lambda tx: tx.schedule.lease(now, until, limit, KINDS))
+            return [key for _kind, key in rows]
+
+        assert await lease(200, 230, limit=2) == [1, 2]
+        assert await lease(200, 230) == [3]  # past the rows in flight
+        assert await lease(200, 230) == []
+        await storage.write(lambda tx: tx.posture.defer_reminder(1, 210))  # 1 ran (moved on)
+        assert await lease(210, 240) == [1]
+        assert await lease(230, 260) == [2, 3]  # their leases ended
+    finally:
+        await storage.close()
+    restarted = await SqliteStorage.open(tmp_path / "backbone.db")  # a new process
+    try:
+        rows = await restarted.write(lambda tx: tx.schedule.lease(231, 261, 10, KINDS))
+        assert rows == [("posture", 2), ("posture", 3), ("posture", 1)]  # soonest first
+    finally:
+        await restarted.close()

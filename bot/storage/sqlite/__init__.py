@@ -17,7 +17,7 @@ from bot.storage.sqlite.posture import SqlitePosture
 from bot.storage.sqlite.privacy import SqlitePrivacy
 from bot.storage.sqlite.recaps import SqliteRecaps
 from bot.storage.sqlite.retention import SqliteRetention
-from bot.storage.sqlite.schedule import SqliteSchedule
+from bot.storage.sqlite.schedule import Leases, SqliteSchedule
 from bot.storage.sqlite.settings import SqliteSettings
 from bot.storage.sqlite.state import SqliteState
 from bot.storage.sqlite.streaks import SqliteStreaks
@@ -39,13 +39,13 @@ class SqliteTransaction:
         "streaks",
     )
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, leases: Leases) -> None:
         self.settings = SqliteSettings(conn)
         self.streaks = SqliteStreaks(conn)
         self.posture = SqlitePosture(conn)
         self.privacy = SqlitePrivacy(conn)
         self.state = SqliteState(conn)
-        self.schedule = SqliteSchedule(conn)
+        self.schedule = SqliteSchedule(conn, leases)
         self.backday_reminders = SqliteBackdayReminders(conn)
         self.recaps = SqliteRecaps(conn)
         self.insights = SqliteInsights(conn)
@@ -56,6 +56,8 @@ class SqliteStorage:
     def __init__(self, database: Database) -> None:
         self.database = database
         """The connection itself, for start-up work, SQL-level tests and benchmarks."""
+        self.leases = Leases()
+        """The schedule rows this process holds (see `sqlite.schedule`)."""
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
@@ -63,10 +65,10 @@ class SqliteStorage:
         return cls(await Database.open(path))
 
     async def read(self, work: Unit[T]) -> T:
-        return await self.database.read(lambda conn: work(SqliteTransaction(conn)))
+        return await self.database.read(lambda conn: work(SqliteTransaction(conn, self.leases)))
 
     async def write(self, work: Unit[T]) -> T:
-        return await self.database.write(lambda conn: work(SqliteTransaction(conn)))
+        return await self.database.write(lambda conn: work(SqliteTransaction(conn, self.leases)))
 
     async def close(self) -> None:
         await self.database.close()
