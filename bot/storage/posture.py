@@ -37,6 +37,24 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How a claimed delivery went: the new status of the member's record for that day."""
+
+    user_id: int
+    local_day: str
+    status: str
+    attempted_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSeen:
+    audience_id: int
+    topic_id: str
+    new_cycle: bool
+    """Forget the audience's previous cycle first."""
+
+
+@dataclass(frozen=True, slots=True)
 class NudgeState:
     """Everything claiming a member's due nudge reads, for one member
     (`PostureStore.nudge_states` reads a whole batch of them at once)."""
@@ -73,6 +91,10 @@ class PostureStore(Protocol):
         """Insert or replace the member's whole reminder."""
         ...
 
+    def save_reminders(self, reminders: Sequence[Reminder]) -> None:
+        """`save_reminder` for each (of different members), in one statement."""
+        ...
+
     def delete_reminder(self, user_id: int) -> bool: ...
 
     def nudge_states(self, user_ids: Sequence[int]) -> dict[int, NudgeState]:
@@ -87,20 +109,27 @@ class PostureStore(Protocol):
 
     def get_delivery(self, user_id: int, local_day: str) -> Delivery | None: ...
 
-    def set_delivery_status(
-        self, user_id: int, local_day: str, status: str, attempted_at: int
-    ) -> None:
-        """Record how a claimed delivery went (nothing if the record is gone)."""
+    def set_delivery_statuses(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        """Record how claimed deliveries went, in one statement (nothing for a record that
+        is gone: a member who deleted their data meanwhile)."""
         ...
 
     def last_delivery(self, user_id: int) -> Delivery | None: ...
 
     def save_delivery(self, delivery: Delivery) -> None: ...
 
+    def save_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """`save_delivery` for each (of different days or members), in one statement."""
+        ...
+
     def seen_topics(self, audience_id: int) -> set[str]: ...
 
     def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None:
         """Record a topic as seen; a new cycle first forgets the previous one."""
+        ...
+
+    def mark_seen_many(self, seen: Sequence[TopicSeen]) -> None:
+        """`mark_seen` for each (of different audiences), in two statements at most."""
         ...
 
     def get_server_nudge(self, guild_id: int) -> ServerNudge | None: ...

@@ -25,7 +25,7 @@ import pytest
 from bot.storage import Storage, Transaction
 from bot.storage.backday_reminders import BackdayReminder, ReminderDelivery
 from bot.storage.insights import AskMiss, EntryOpen, Totals
-from bot.storage.posture import Delivery, Reminder, ServerNudge
+from bot.storage.posture import Delivery, DeliveryOutcome, Reminder, ServerNudge, TopicSeen
 from bot.storage.privacy import MEMBER_TABLES
 from bot.storage.recaps import ServerRecap
 from bot.storage.retention import RETAINED, RetentionRun
@@ -1185,30 +1185,79 @@ async def test_deliveries_save_get_and_replace_the_same_day(storage: Storage) ->
     assert found == (sent, None, None)
 
 
-async def test_set_delivery_status_changes_only_that_record(storage: Storage) -> None:
+async def test_set_delivery_statuses_changes_only_those_records(storage: Storage) -> None:
     def seed(tx: Transaction) -> None:
-        tx.posture.save_delivery(delivery(ALICE, "2024-03-04", status="sending", at=100))
-        tx.posture.save_delivery(delivery(ALICE, "2024-03-05", status="sending", at=100))
+        tx.posture.save_deliveries(
+            [
+                delivery(ALICE, "2024-03-04", status="sending", at=100),
+                delivery(ALICE, "2024-03-05", status="sending", at=100),
+                delivery(BOB, "2024-03-04", status="sending", at=100),
+            ]
+        )
 
     await storage.write(seed)
-
-    def record(tx: Transaction) -> None:
-        tx.posture.set_delivery_status(ALICE, "2024-03-04", "dm", 105)
-        tx.posture.set_delivery_status(BOB, "2024-03-04", "dm", 105)  # no record: nothing
-
-    await storage.write(record)
+    outcomes = [
+        DeliveryOutcome(ALICE, "2024-03-04", "dm", 105),
+        DeliveryOutcome(BOB, "2024-03-04", "refused", 106),
+        DeliveryOutcome(CAROL, "2024-03-04", "dm", 105),  # no record: nothing is created
+    ]
+    await storage.write(lambda tx: tx.posture.set_delivery_statuses(outcomes))
+    await storage.write(lambda tx: tx.posture.set_delivery_statuses([]))
     found = await storage.read(
-        lambda tx: (
-            tx.posture.get_delivery(ALICE, "2024-03-04"),
-            tx.posture.get_delivery(ALICE, "2024-03-05"),
-            tx.posture.get_delivery(BOB, "2024-03-04"),
-        )
+        lambda tx: [
+            tx.posture.get_delivery(user, day)
+            for user, day in [
+                (ALICE, "2024-03-04"),
+                (ALICE, "2024-03-05"),
+                (BOB, "2024-03-04"),
+                (CAROL, "2024-03-04"),
+            ]
+        ]
     )
-    assert found == (
+    assert found == [
         delivery(ALICE, "2024-03-04", status="dm", at=105),
         delivery(ALICE, "2024-03-05", status="sending", at=100),
+        delivery(BOB, "2024-03-04", status="refused", at=106),
         None,
+    ]
+
+
+async def test_batch_saves_insert_and_replace_like_single_ones(storage: Storage) -> None:
+    await storage.write(lambda tx: tx.posture.save_reminder(reminder(ALICE, slot_at=100)))
+    batch = [reminder(ALICE, slot_at=200, snooze_at=150), reminder(BOB, slot_at=300)]
+    await storage.write(lambda tx: tx.posture.save_reminders(batch))
+    await storage.write(lambda tx: tx.posture.save_reminders([]))
+    await storage.write(lambda tx: tx.posture.save_deliveries([delivery(ALICE, "2024-03-04")]))
+    days = [delivery(ALICE, "2024-03-04", status="dm", at=9), delivery(BOB, "2024-03-04")]
+    await storage.write(lambda tx: tx.posture.save_deliveries(days))
+    await storage.write(lambda tx: tx.posture.save_deliveries([]))
+    found = await storage.read(
+        lambda tx: (
+            [tx.posture.get_reminder(user) for user in (ALICE, BOB)],
+            [tx.posture.get_delivery(user, "2024-03-04") for user in (ALICE, BOB)],
+            tx.schedule.next_due_at(("posture",)),
+        )
     )
+    assert found == (batch, days, 150)
+
+
+async def test_mark_seen_many_starts_new_cycles_where_asked(storage: Storage) -> None:
+    def seed(tx: Transaction) -> None:
+        tx.posture.mark_seen(ALICE, "chin-tucks", new_cycle=False)
+        tx.posture.mark_seen(BOB, "chin-tucks", new_cycle=False)
+
+    await storage.write(seed)
+    seen = [
+        TopicSeen(ALICE, "wall-angels", new_cycle=True),
+        TopicSeen(BOB, "wall-angels", new_cycle=False),
+        TopicSeen(GUILD, "hip-hinge", new_cycle=True),  # nothing to forget
+    ]
+    await storage.write(lambda tx: tx.posture.mark_seen_many(seen))
+    await storage.write(lambda tx: tx.posture.mark_seen_many([]))
+    found = await storage.read(
+        lambda tx: [tx.posture.seen_topics(audience) for audience in (ALICE, BOB, GUILD)]
+    )
+    assert found == [{"wall-angels"}, {"chin-tucks", "wall-angels"}, {"hip-hinge"}]
 
 
 SLOT = int(datetime(2024, 3, 4, 9, 0, tzinfo=UTC).timestamp())

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
@@ -25,7 +25,15 @@ from bot.core.timezones import resolve_timezone
 from bot.core.wall_time import is_too_late
 from bot.features.posture.schedule import DAYS_CHOICES, Days, next_due, next_topic, nudge_day
 from bot.storage import Storage, Transaction
-from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
+from bot.storage.posture import (
+    Delivery,
+    DeliveryOutcome,
+    NudgeState,
+    PostureStore,
+    Reminder,
+    ServerNudge,
+    TopicSeen,
+)
 from bot.storage.settings import GuildSettings
 
 log = logging.getLogger(__name__)
@@ -82,6 +90,44 @@ class ServerClaim:
     local_day: str
     topic_id: str
     nonce: str
+
+
+class PostureWrites(Protocol):
+    """The writes a claim makes: straight to `tx.posture`, or kept in `BatchWrites`."""
+
+    def save_reminder(self, reminder: Reminder) -> None: ...
+    def save_delivery(self, delivery: Delivery) -> None: ...
+    def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None: ...
+
+
+class BatchWrites:
+    """A batch of claims' writes, kept to go to storage as one statement per table
+    (`flush`): on PostgreSQL each statement costs the same for one row or fifty.
+    The claims of one batch are of different members, so their writes never overlap."""
+
+    def __init__(self) -> None:
+        self.reminders: list[Reminder] = []
+        self.deliveries: list[Delivery] = []
+        self.seen: list[TopicSeen] = []
+
+    def save_reminder(self, reminder: Reminder) -> None:
+        self.reminders.append(reminder)
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+
+    def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None:
+        self.seen.append(TopicSeen(audience_id, topic_id, new_cycle))
+
+    def extend(self, other: BatchWrites) -> None:
+        self.reminders += other.reminders
+        self.deliveries += other.deliveries
+        self.seen += other.seen
+
+    def flush(self, posture: PostureStore) -> None:
+        posture.save_deliveries(self.deliveries)
+        posture.mark_seen_many(self.seen)
+        posture.save_reminders(self.reminders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,15 +273,16 @@ class PostureService:
         topics = list(self.topics())
 
         def work(tx: Transaction) -> str:
-            return self._pick_topic(tx, audience_id, topics, tx.posture.seen_topics(audience_id))
+            seen = tx.posture.seen_topics(audience_id)
+            return self._pick_topic(tx.posture, audience_id, topics, seen)
 
         return await self.storage.write(work)
 
     def _pick_topic(
-        self, tx: Transaction, audience_id: int, topics: list[str], seen: Collection[str]
+        self, posture: PostureWrites, audience_id: int, topics: list[str], seen: Collection[str]
     ) -> str:
         topic, new_cycle = next_topic(topics, seen, audience_id)
-        tx.posture.mark_seen(audience_id, topic, new_cycle=new_cycle)
+        posture.mark_seen(audience_id, topic, new_cycle=new_cycle)
         return topic
 
     # --- the dispatcher's side -------------------------------------------------------
@@ -265,24 +312,28 @@ class PostureService:
         def work(tx: Transaction) -> list[Claim]:
             states = tx.posture.nudge_states(user_ids)
             claims = []
-            for user_id in user_ids:
+            batch = BatchWrites()
+            for user_id in dict.fromkeys(user_ids):
                 state = states.get(user_id)
                 if state is None:
                     continue
+                writes = BatchWrites()  # the member's own: all of them, or none
                 try:
-                    claim = self._claim(tx, state, now, topics)
+                    claim = self._claim(writes, state, now, topics)
                 except (ValueError, LookupError):
                     log.exception("Cannot read the reminder of member %s; retrying later", user_id)
                     tx.posture.defer_reminder(user_id, retry_at)
                     continue
+                batch.extend(writes)
                 if claim is not None:
                     claims.append(claim)
+            batch.flush(tx.posture)
             return claims
 
         return await self.storage.write(work)
 
     def _claim(
-        self, tx: Transaction, state: NudgeState, now: datetime, topics: list[str]
+        self, writes: PostureWrites, state: NudgeState, now: datetime, topics: list[str]
     ) -> Claim | None:
         reminder = state.reminder
         user_id = reminder.user_id
@@ -309,7 +360,7 @@ class PostureService:
         snooze_at = reminder.snooze_at
         if snooze_at is not None and snooze_at <= reminder.slot_at:
             # A snoozed nudge goes out at most once: cleared before it is sent.
-            tx.posture.save_reminder(
+            writes.save_reminder(
                 replace(reminder, snooze_at=None, snooze_topic=None, due_at=reminder.slot_at),
             )
             topic = reminder.snooze_topic
@@ -323,7 +374,7 @@ class PostureService:
         existing = state.delivery(day)
 
         def advance(after: datetime) -> None:
-            tx.posture.save_reminder(_next_slot(reminder, zone, after))
+            writes.save_reminder(_next_slot(reminder, zone, after))
 
         if existing is not None:
             recent = now - _instant(existing.attempted_at) < NONCE_WINDOW
@@ -331,16 +382,16 @@ class PostureService:
                 # Claimed before a crash: resend under the same nonce.
                 return claim("slot", reminder.slot_at, day, existing.topic_id, existing.nonce)
             if existing.status == "sending":
-                tx.posture.save_delivery(replace(existing, status="uncertain"))
+                writes.save_delivery(replace(existing, status="uncertain"))
             advance(slot)
             return None
         if is_too_late(slot, now) or not topics:
-            tx.posture.save_delivery(Delivery(user_id, day, "", "", "skipped", _seconds(now)))
+            writes.save_delivery(Delivery(user_id, day, "", "", "skipped", _seconds(now)))
             advance(now)
             return None
-        topic = self._pick_topic(tx, user_id, topics, state.seen_topics)
+        topic = self._pick_topic(writes, user_id, topics, state.seen_topics)
         nonce = f"{user_id:x}.{day.replace('-', '')}"  # at most 16 + 1 + 8 = 25 characters
-        tx.posture.save_delivery(Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
+        writes.save_delivery(Delivery(user_id, day, topic, nonce, "sending", _seconds(now)))
         return claim("slot", reminder.slot_at, day, topic, nonce)
 
     async def finish_many(self, sent: Sequence[Sent]) -> None:
@@ -350,9 +401,10 @@ class PostureService:
 
         def work(tx: Transaction) -> None:
             current = tx.posture.reminders_with_zones([claim.user_id for claim, _, _ in sent])
+            outcomes, reminders = [], []
             for claim, outcome, dm_channel_id in sent:
                 if claim.kind == "slot":
-                    tx.posture.set_delivery_status(claim.user_id, claim.local_day, outcome, now)
+                    outcomes.append(DeliveryOutcome(claim.user_id, claim.local_day, outcome, now))
                 if claim.user_id not in current:  # opted out meanwhile
                     continue
                 reminder, zone_name = current[claim.user_id]
@@ -362,7 +414,9 @@ class PostureService:
                     reminder = replace(reminder, dm_refused_at=now)
                 if claim.kind == "slot" and reminder.slot_at == claim.due_at:
                     reminder = _next_slot(reminder, ZoneInfo(zone_name), _instant(claim.due_at))
-                tx.posture.save_reminder(reminder)
+                reminders.append(reminder)
+            tx.posture.set_delivery_statuses(outcomes)
+            tx.posture.save_reminders(reminders)
 
         await self.storage.write(work)
 
@@ -422,7 +476,8 @@ class PostureService:
             tx.posture.save_server_nudge(
                 replace(nudge, due_at=upcoming, last_day=day, last_status="sending")
             )
-            topic = self._pick_topic(tx, guild_id, topics, tx.posture.seen_topics(guild_id))
+            seen = tx.posture.seen_topics(guild_id)
+            topic = self._pick_topic(tx.posture, guild_id, topics, seen)
             nonce = f"g{guild_id:x}.{day.replace('-', '')}"[:25]
             return ServerClaim(guild_id, server.nudge_channel_id, nudge.due_at, day, topic, nonce)
 

@@ -18,7 +18,14 @@ from typing import Any
 import psycopg
 
 from bot.storage.postgres.connection import affected, fetch_one
-from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
+from bot.storage.posture import (
+    Delivery,
+    DeliveryOutcome,
+    NudgeState,
+    Reminder,
+    ServerNudge,
+    TopicSeen,
+)
 from bot.storage.settings import DEFAULT_TIMEZONE
 
 _REMINDER_COLUMNS_R = ", ".join(f"r.{f.name}" for f in fields(Reminder))
@@ -41,6 +48,47 @@ RECENT_DELIVERIES = (
     " to_char(to_timestamp(r.slot_at - %s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
     " ORDER BY d.local_day"
 )
+
+SAVE_REMINDERS = (
+    "INSERT INTO reminders (user_id, guild_id, local_time, days, slot_at, snooze_at,"
+    " snooze_topic, due_at, dm_channel_id, dm_refused_at, opted_in_at)"
+    " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[],"
+    " %s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
+    " ON CONFLICT (user_id) DO UPDATE SET guild_id = excluded.guild_id,"
+    " local_time = excluded.local_time, days = excluded.days,"
+    " slot_at = excluded.slot_at, snooze_at = excluded.snooze_at,"
+    " snooze_topic = excluded.snooze_topic, due_at = excluded.due_at,"
+    " dm_channel_id = excluded.dm_channel_id, dm_refused_at = excluded.dm_refused_at,"
+    " opted_in_at = excluded.opted_in_at"
+)
+"""Each row given as a column of arrays: a batch is one statement, whatever its size."""
+
+SAVE_DELIVERIES = (
+    "INSERT INTO nudge_deliveries (user_id, local_day, topic_id, nonce, status, attempted_at)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::bigint[])"
+    " ON CONFLICT (user_id, local_day) DO UPDATE SET topic_id = excluded.topic_id,"
+    " nonce = excluded.nonce, status = excluded.status, attempted_at = excluded.attempted_at"
+)
+
+SET_DELIVERY_STATUSES = (
+    "UPDATE nudge_deliveries AS d SET status = o.status, attempted_at = o.attempted_at"
+    " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[])"
+    " AS o(user_id, local_day, status, attempted_at)"
+    " WHERE d.user_id = o.user_id AND d.local_day = o.local_day"
+)
+
+FORGET_SEEN = "DELETE FROM topics_seen WHERE audience_id = ANY(%s::bigint[])"
+MARK_SEEN = (
+    "INSERT INTO topics_seen (audience_id, topic_id)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[]) ON CONFLICT DO NOTHING"
+)
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> tuple[list[object], ...]:
+    """Rows as columns, for unnest: ([a1, a2], [b1, b2]) from [(a1, b1), (a2, b2)]."""
+    return tuple([row[i] for row in rows] for i in range(width))
+
 
 REMINDERS_WITH_ZONES = (
     f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, %s) FROM reminders AS r"
@@ -66,18 +114,12 @@ class PostgresPosture:
 
     def save_reminder(self, reminder: Reminder) -> None:
         """Insert or replace the member's whole reminder row."""
-        self.conn.execute(
-            "INSERT INTO reminders (user_id, guild_id, local_time, days, slot_at, snooze_at,"
-            " snooze_topic, due_at, dm_channel_id, dm_refused_at, opted_in_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (user_id) DO UPDATE SET guild_id = excluded.guild_id,"
-            " local_time = excluded.local_time, days = excluded.days,"
-            " slot_at = excluded.slot_at, snooze_at = excluded.snooze_at,"
-            " snooze_topic = excluded.snooze_topic, due_at = excluded.due_at,"
-            " dm_channel_id = excluded.dm_channel_id, dm_refused_at = excluded.dm_refused_at,"
-            " opted_in_at = excluded.opted_in_at",
-            astuple(reminder),
-        )
+        self.save_reminders([reminder])
+
+    def save_reminders(self, reminders: Sequence[Reminder]) -> None:
+        if reminders:
+            rows = [astuple(r) for r in reminders]
+            self.conn.execute(SAVE_REMINDERS, _columns(rows, _REMINDER_WIDTH))
 
     def delete_reminder(self, user_id: int) -> bool:
         return affected(self.conn, "DELETE FROM reminders WHERE user_id = %s", (user_id,)) == 1
@@ -126,25 +168,16 @@ class PostgresPosture:
         )
         return None if row is None else Delivery(*row)
 
-    def set_delivery_status(
-        self, user_id: int, local_day: str, status: str, attempted_at: int
-    ) -> None:
-        self.conn.execute(
-            "UPDATE nudge_deliveries SET status = %s, attempted_at = %s"
-            " WHERE user_id = %s AND local_day = %s",
-            (status, attempted_at, user_id, local_day),
-        )
+    def set_delivery_statuses(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        if outcomes:
+            self.conn.execute(SET_DELIVERY_STATUSES, _columns([astuple(o) for o in outcomes], 4))
 
     def save_delivery(self, delivery: Delivery) -> None:
-        self.conn.execute(
-            "INSERT INTO nudge_deliveries"
-            " (user_id, local_day, topic_id, nonce, status, attempted_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (user_id, local_day) DO UPDATE SET topic_id = excluded.topic_id,"
-            " nonce = excluded.nonce, status = excluded.status,"
-            " attempted_at = excluded.attempted_at",
-            astuple(delivery),
-        )
+        self.save_deliveries([delivery])
+
+    def save_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        if deliveries:
+            self.conn.execute(SAVE_DELIVERIES, _columns([astuple(d) for d in deliveries], 6))
 
     def seen_topics(self, audience_id: int) -> set[str]:
         rows = self.conn.execute(
@@ -154,13 +187,15 @@ class PostgresPosture:
 
     def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None:
         """Record a topic as seen; a new cycle first forgets the previous one."""
-        if new_cycle:
-            self.conn.execute("DELETE FROM topics_seen WHERE audience_id = %s", (audience_id,))
-        self.conn.execute(
-            "INSERT INTO topics_seen (audience_id, topic_id) VALUES (%s, %s)"
-            " ON CONFLICT DO NOTHING",
-            (audience_id, topic_id),
-        )
+        self.mark_seen_many([TopicSeen(audience_id, topic_id, new_cycle)])
+
+    def mark_seen_many(self, seen: Sequence[TopicSeen]) -> None:
+        if not seen:
+            return
+        forget = [s.audience_id for s in seen if s.new_cycle]
+        if forget:
+            self.conn.execute(FORGET_SEEN, (forget,))
+        self.conn.execute(MARK_SEEN, ([s.audience_id for s in seen], [s.topic_id for s in seen]))
 
     def get_server_nudge(self, guild_id: int) -> ServerNudge | None:
         row = fetch_one(

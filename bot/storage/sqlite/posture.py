@@ -8,7 +8,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import astuple, fields
 
-from bot.storage.posture import Delivery, NudgeState, Reminder, ServerNudge
+from bot.storage.posture import (
+    Delivery,
+    DeliveryOutcome,
+    NudgeState,
+    Reminder,
+    ServerNudge,
+    TopicSeen,
+)
 from bot.storage.settings import DEFAULT_TIMEZONE
 from bot.storage.sqlite.connection import fetch_one
 
@@ -41,10 +48,13 @@ class SqlitePosture:
 
     def save_reminder(self, reminder: Reminder) -> None:
         """Insert or replace the member's whole reminder row."""
+        self.save_reminders([reminder])
+
+    def save_reminders(self, reminders: Sequence[Reminder]) -> None:
         placeholders = ", ".join("?" for _ in fields(Reminder))
-        self.conn.execute(
+        self.conn.executemany(
             f"INSERT OR REPLACE INTO reminders ({_REMINDER_COLUMNS}) VALUES ({placeholders})",
-            astuple(reminder),
+            map(astuple, reminders),
         )
 
     def delete_reminder(self, user_id: int) -> bool:
@@ -119,21 +129,22 @@ class SqlitePosture:
         )
         return None if row is None else Delivery(*row)
 
-    def set_delivery_status(
-        self, user_id: int, local_day: str, status: str, attempted_at: int
-    ) -> None:
-        self.conn.execute(
+    def set_delivery_statuses(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        self.conn.executemany(
             "UPDATE nudge_deliveries SET status = ?, attempted_at = ?"
             " WHERE user_id = ? AND local_day = ?",
-            (status, attempted_at, user_id, local_day),
+            [(o.status, o.attempted_at, o.user_id, o.local_day) for o in outcomes],
         )
 
     def save_delivery(self, delivery: Delivery) -> None:
+        self.save_deliveries([delivery])
+
+    def save_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         placeholders = ", ".join("?" for _ in fields(Delivery))
-        self.conn.execute(
+        self.conn.executemany(
             f"INSERT OR REPLACE INTO nudge_deliveries ({_DELIVERY_COLUMNS})"
             f" VALUES ({placeholders})",
-            astuple(delivery),
+            map(astuple, deliveries),
         )
 
     def seen_topics(self, audience_id: int) -> set[str]:
@@ -144,11 +155,16 @@ class SqlitePosture:
 
     def mark_seen(self, audience_id: int, topic_id: str, *, new_cycle: bool) -> None:
         """Record a topic as seen; a new cycle first forgets the previous one."""
-        if new_cycle:
-            self.conn.execute("DELETE FROM topics_seen WHERE audience_id = ?", (audience_id,))
-        self.conn.execute(
+        self.mark_seen_many([TopicSeen(audience_id, topic_id, new_cycle)])
+
+    def mark_seen_many(self, seen: Sequence[TopicSeen]) -> None:
+        self.conn.executemany(
+            "DELETE FROM topics_seen WHERE audience_id = ?",
+            [(s.audience_id,) for s in seen if s.new_cycle],
+        )
+        self.conn.executemany(
             "INSERT INTO topics_seen (audience_id, topic_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (audience_id, topic_id),
+            [(s.audience_id, s.topic_id) for s in seen],
         )
 
     def get_server_nudge(self, guild_id: int) -> ServerNudge | None:
