@@ -132,6 +132,8 @@ class BoardSql:
     """The histogram of shown members per standing."""
     key: tuple[str, ...]
     """The histogram columns that rank (ties on all of them share a rank)."""
+    page_key: tuple[str, ...]
+    """The same columns as a page's rows name them (`ranked`: score, best, total)."""
 
     def cursor(self, row: BoardRow) -> tuple[int, ...]:
         if len(self.order) == 3:  # all-time: the score is the total
@@ -173,6 +175,76 @@ class BoardSql:
     def before(self) -> sql.Composed:
         """The `limit` rows before a cursor, nearest first (then: cursor, limit)."""
         return self._page(">", "ASC")
+
+    def _ranked(self, page: sql.Composed) -> sql.Composed:
+        """A page statement's rows, each with its board-wide rank, in rank order.
+
+        The rank of a row is 1 + the shown members standing better: those better than
+        the page's first standing (summed through the histogram's index, as `better`),
+        plus those of the standings the page spans (`ranks`' second part) better than
+        the row's. One statement, so a page and its ranks share one round trip (then:
+        the page's parameters, the scope, the scope)."""
+        pk = _names(self.page_key)
+
+        def of(table: str) -> sql.Composable:
+            return sql.SQL(", ").join(
+                sql.SQL("{}.{}").format(sql.Identifier(table), sql.Identifier(n))
+                for n in self.page_key
+            )
+
+        def edge(cte: str) -> sql.Composable:
+            return sql.SQL(", ").join(
+                sql.SQL("(SELECT {} FROM {})").format(sql.Identifier(n), sql.Identifier(cte))
+                for n in self.page_key
+            )
+
+        spanned = sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(sql.Identifier(k), sql.Identifier(n))
+            for k, n in zip(self.key, self.page_key, strict=True)
+        )
+        return sql.SQL(
+            "WITH page (user_id, score, best, total) AS MATERIALIZED ({page}),"
+            " first AS (SELECT {pk} FROM page ORDER BY {pk_desc} LIMIT 1),"
+            " last AS (SELECT {pk} FROM page ORDER BY {pk} LIMIT 1),"
+            " spanned AS MATERIALIZED (SELECT {spanned}, members FROM {counts}"
+            "  WHERE {scope} AND ({key}) <= ({first}) AND ({key}) >= ({last}))"
+            " SELECT p.user_id, p.score, p.best, p.total, (1"
+            "  + (SELECT COALESCE(SUM(members), 0) FROM {counts}"
+            "   WHERE {scope} AND ({key}) > ({first}))"
+            "  + COALESCE((SELECT SUM(s.members) FROM spanned AS s WHERE ({s}) > ({p})), 0)"
+            " )::bigint"
+            " FROM page AS p ORDER BY {p_desc}, p.user_id DESC"
+        ).format(
+            page=page,
+            pk=pk,
+            pk_desc=_names(self.page_key, sql.SQL("DESC")),
+            spanned=spanned,
+            counts=sql.Identifier(self.counts),
+            scope=self._scope(),
+            key=_names(self.key),
+            first=edge("first"),
+            last=edge("last"),
+            s=of("s"),
+            p=of("p"),
+            p_desc=sql.SQL(", ").join(
+                sql.SQL("p.{} DESC").format(sql.Identifier(n)) for n in self.page_key
+            ),
+        )
+
+    @property
+    def ranked_top(self) -> sql.Composed:
+        """`top` with ranks (`_ranked`)."""
+        return self._ranked(self.top)
+
+    @property
+    def ranked_after(self) -> sql.Composed:
+        """`after` with ranks (`_ranked`), in rank order."""
+        return self._ranked(self.after)
+
+    @property
+    def ranked_before(self) -> sql.Composed:
+        """`before` with ranks (`_ranked`), in rank order."""
+        return self._ranked(self.before)
 
     @property
     def better(self) -> sql.Composed:
@@ -252,6 +324,7 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("current_streak", "best_streak", "total_days", "user_id"),
         counts="standing_counts",
         key=("current_streak", "best_streak", "total_days"),
+        page_key=("score", "best", "total"),
     ),
     "month": BoardSql(
         table="monthly_days",
@@ -260,6 +333,7 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("days", "best_streak", "total_days", "user_id"),
         counts="month_counts",
         key=("days", "best_streak", "total_days"),
+        page_key=("score", "best", "total"),
     ),
     "all-time": BoardSql(
         table="member_stats",
@@ -268,13 +342,17 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("total_days", "best_streak", "user_id"),
         counts="standing_counts",
         key=("total_days", "best_streak"),
+        page_key=("score", "best"),
     ),
 }
 
 RENDERED: dict[tuple[BoardKind, str], bytes] = {
     (kind, name): getattr(spec, name).as_bytes(None)
     for kind, spec in BOARDS.items()
-    for name in ("top", "after", "before", "ranks", "placing", "size")
+    for name in (
+        *("top", "after", "before", "ranks", "placing", "size"),
+        *("ranked_top", "ranked_after", "ranked_before"),
+    )
 }
 """Every board statement as the bytes sent. Composing one from its parts costs more than
 running it (about 0.2 ms for `ranks`), so it is done once, at import."""
@@ -292,10 +370,9 @@ def _board_row(row: tuple[Any, ...]) -> BoardRow:
     return BoardRow(row[0], row[1], row[2], row[3])
 
 
-def _received(rows: psycopg.Cursor[Any], backwards: bool) -> list[BoardRow]:
-    """The rows a page statement sent (`_send_rows`) returns, in rank order."""
-    found = [_board_row(row) for row in rows]
-    return found[::-1] if backwards else found
+def _ranked_rows(found: psycopg.Cursor[Any]) -> list[RankedRow]:
+    """What a ranked page statement (`BoardSql._ranked`) returns."""
+    return [RankedRow(int(row[4]), _board_row(row)) for row in found]
 
 
 def _placing(found: psycopg.Cursor[Any]) -> Placing:
@@ -436,20 +513,17 @@ class PostgresStreaks:
         paging). Both directions walk the board's rank index from the cursor, so a page deep
         in the board costs the same as the first one.
         """
-        return _received(self._send_rows(board, limit, after, before), before is not None)
-
-    def _send_rows(
-        self, board: Board, limit: int, after: BoardRow | None, before: BoardRow | None
-    ) -> psycopg.Cursor[Any]:
-        """`board_rows`' statement, sent; `before`'s rows come nearest first."""
         spec = BOARDS[board.kind]
         if before is not None:
             params = (*_scope(board), *spec.cursor(before), limit)
-            return self.conn.execute(RENDERED[board.kind, "before"], params)
+            found = self.conn.execute(RENDERED[board.kind, "before"], params)
+            return [_board_row(row) for row in found][::-1]
         if after is not None:
             params = (*_scope(board), *spec.cursor(after), limit)
-            return self.conn.execute(RENDERED[board.kind, "after"], params)
-        return self.conn.execute(RENDERED[board.kind, "top"], (*_scope(board), limit))
+            found = self.conn.execute(RENDERED[board.kind, "after"], params)
+        else:
+            found = self.conn.execute(RENDERED[board.kind, "top"], (*_scope(board), limit))
+        return [_board_row(row) for row in found]
 
     def board_page(
         self,
@@ -461,28 +535,42 @@ class PostgresStreaks:
         before: BoardRow | None = None,
         now: datetime | None = None,
     ) -> BoardPage:
-        """The expiry check, the board's size, the page's rows and the member's placing
-        are sent before any result is waited for, so they share one round trip; the
-        ranks, which need the rows, take a second. In the rare cases the expiry check
-        finds lapsed streaks (it expires them, on a new snapshot in a read unit) or the
-        cursor reaches nothing, what depends on it is read again.
+        """The expiry check, the board's size, the page's ranked rows and the member's
+        placing are sent before any result is waited for, so they share one round trip.
+        In the rare cases the expiry check finds lapsed streaks (it expires them, on a
+        new snapshot in a read unit) or the cursor reaches nothing, what depends on it
+        is read again.
         """
         expiry = None
         if now is not None:
             cutoff = _cutoff(now)
             expiry = (self.conn.execute(EXPIRY_DUE, (cutoff,)), cutoff)
         size = self.conn.execute(RENDERED[board.kind, "size"], _scope(board))
-        rows = self._send_rows(board, limit, after, before)
+        rows = self._send_ranked(board, limit, after, before)
         placing = self._send_placing(board, user_id)
         if expiry is not None and self._expire(*expiry):
             return self.board_page(board, limit, user_id, after=after, before=before)
-        found = _received(rows, before is not None)
+        found = _ranked_rows(rows)
         moved = after is not None or before is not None
         restarted = moved and (not found or (before is not None and len(found) < limit))
         if restarted:
-            found = self.board_rows(board, limit)
+            found = _ranked_rows(self._send_ranked(board, limit, None, None))
         (members,) = size.fetchone() or (0,)
-        return BoardPage(int(members), self.board_ranks(board, found), _placing(placing), restarted)
+        return BoardPage(int(members), found, _placing(placing), restarted)
+
+    def _send_ranked(
+        self, board: Board, limit: int, after: BoardRow | None, before: BoardRow | None
+    ) -> psycopg.Cursor[Any]:
+        """The ranked page statement (`BoardSql._ranked`), sent."""
+        spec, scope = BOARDS[board.kind], _scope(board)
+        if before is not None:
+            params = (*scope, *spec.cursor(before), limit, *scope, *scope)
+            return self.conn.execute(RENDERED[board.kind, "ranked_before"], params)
+        if after is not None:
+            params = (*scope, *spec.cursor(after), limit, *scope, *scope)
+            return self.conn.execute(RENDERED[board.kind, "ranked_after"], params)
+        params = (*scope, limit, *scope, *scope)
+        return self.conn.execute(RENDERED[board.kind, "ranked_top"], params)
 
     def board_ranks(self, board: Board, rows: list[BoardRow]) -> list[RankedRow]:
         """Ranks for consecutive rows in rank order: ties share a rank (1, 1, 3). One
