@@ -76,15 +76,53 @@ Placing: TypeAlias = RankedRow | Hidden | None
 """A member's own line on a board: their rank, hidden, or None when not on the board."""
 
 
+@dataclass(frozen=True, slots=True)
+class MemberStreak:
+    """Everything a member's streak in one server is computed from, read at once."""
+
+    timezone: str
+    """Their zone: their own, else the server's, else the default."""
+    target: int
+    """The server's weekly target."""
+    days: list[date]
+    """Their logged days in the server, oldest first."""
+    best: int
+    """Their best streak as stored (0 without a row)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    """One page of a board as a member sees it, read at once."""
+
+    size: int
+    """How many members the board ranks (hidden members left out)."""
+    rows: list[RankedRow]
+    """The page's rows in rank order, with their board-wide ranks."""
+    placing: Placing
+    """The member's own line."""
+    restarted: bool
+    """The cursor asked for reaches nothing any more, so this is the top page instead."""
+
+
 class StreakStore(Protocol):
+    # Writes return nothing, so that on a server they need not wait for it: what they did
+    # follows from what the unit read first (`member_streak`). That is sound because the
+    # unit's read and writes are one transaction, and a concurrent unit that changed the
+    # same member's logs or streak row in between makes one of the two fail and re-run on
+    # PostgreSQL (REPEATABLE READ), while on SQLite units run one at a time.
+
+    def member_streak(self, guild_id: int, user_id: int) -> MemberStreak:
+        """The member's zone, the server's target, their logged days and stored best."""
+        ...
+
     def logged_days(self, guild_id: int, user_id: int) -> list[date]:
         """The member's logged days in the server, oldest first."""
         ...
 
     def insert_log(
         self, guild_id: int, user_id: int, day: date, note: str | None, logged_at: datetime
-    ) -> bool:
-        """False when that day is already logged (the store decides races)."""
+    ) -> None:
+        """Log the day; a day already logged is left as it is (note included)."""
         ...
 
     def logs_between(self, guild_id: int, first: date, last: date) -> list[tuple[int, date]]:
@@ -92,8 +130,8 @@ class StreakStore(Protocol):
         (both included), by member then day."""
         ...
 
-    def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
-        """Remove the most recent log on or after `earliest`; return its day."""
+    def delete_log(self, guild_id: int, user_id: int, day: date) -> None:
+        """Remove the member's log of that day, if there is one."""
         ...
 
     def save_stats(
@@ -105,13 +143,10 @@ class StreakStore(Protocol):
         best: int,
         total: int,
         expires_at: datetime | None,
-    ) -> int:
-        """Store the recomputed streak; return the best streak as stored, which never
-        falls. A member with no logs left (`total` 0) has no row."""
-        ...
-
-    def stored_best(self, guild_id: int, user_id: int) -> int:
-        """The member's best streak as stored (0 if they have no row)."""
+    ) -> None:
+        """Store the recomputed streak. The stored best never falls: it becomes the greater
+        of `best` and the one stored (`member_streak().best`, read earlier in the unit).
+        A member with no logs left (`total` 0) has no row."""
         ...
 
     def expire_streaks(self, now: datetime) -> int:
@@ -130,6 +165,24 @@ class StreakStore(Protocol):
     # --- the leaderboards ---------------------------------------------------------------
     # Members who hid themselves are on no board: not in its rows, not counted in anyone's
     # rank nor in its size. Their streaks and logs are kept and recomputed as usual.
+
+    def board_page(
+        self,
+        board: Board,
+        limit: int,
+        user_id: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+        now: datetime | None = None,
+    ) -> BoardPage:
+        """What `board_size`, `board_rows` (then `board_ranks`) and `board_placing` give,
+        for one page and one member, on one state of the board. A cursor that reaches
+        nothing, or a `before` cursor with fewer than `limit` rows before it (the board
+        changed under an old button), gives the top page instead (`restarted`). With
+        `now`, streaks lapsed by then are expired first (`expire_streaks`), so the page
+        shows them."""
+        ...
 
     def board_rows(
         self,

@@ -24,7 +24,6 @@ from psycopg import sql
 from bot.storage.postgres import PostgresStorage
 from bot.storage.postgres import settings as pg_settings
 from bot.storage.postgres import streaks as pg_streaks
-from bot.storage.postgres.settings import PostgresSettings
 from bot.storage.postgres.streaks import BOARDS, PostgresStreaks
 from bot.storage.streaks import Board
 from tests.postgres import fresh_database
@@ -156,18 +155,18 @@ def _hot_statements() -> list[tuple[str, str | sql.Composed, tuple[object, ...]]
             pg_settings.MEMBER_CONTEXT,
             (member, GUILD, "UTC", GUILD, 1),
         ),
+        (
+            "member_streak",
+            pg_streaks.MEMBER_STREAK,
+            (member, GUILD, "UTC", GUILD, 1, GUILD, member, GUILD, member),
+        ),
         ("logged_days", pg_streaks.LOGGED_DAYS, (GUILD, member)),
-        ("stored_best", pg_streaks.STORED_BEST, (GUILD, member)),
         (
             "save_stats",
             pg_streaks.SAVE_STATS,
             (GUILD, member, 3, 5, 9, "2024-03-27T00:00:00+00:00", member),
         ),
-        (
-            "delete_latest_log",
-            pg_streaks.DELETE_LATEST_LOG,
-            (GUILD, member, GUILD, member, "2024-03-01"),
-        ),
+        ("delete_log", pg_streaks.DELETE_LOG, (GUILD, member, "2024-03-01")),
         ("expiry_due", pg_streaks.EXPIRY_DUE, (NOW.isoformat(),)),
         ("expire", pg_streaks.EXPIRE, (NOW.isoformat(),)),
         ("expire_unlocked", pg_streaks.EXPIRE_UNLOCKED, (NOW.isoformat(),)),
@@ -187,7 +186,11 @@ def _hot_statements() -> list[tuple[str, str | sql.Composed, tuple[object, ...]]
             (f"{kind} after", spec.after, (*scope, *cursor, 10)),
             (f"{kind} before", spec.before, (*scope, *cursor, 10)),
             (f"{kind} ranks", spec.ranks, (*scope, *first, *scope, *first, *last)),
-            (f"{kind} placing", spec.placing, (*scope, member)),
+            (f"{kind} ranked top", spec.ranked_top, (*scope, 10, *scope, *scope)),
+            (f"{kind} ranked after", spec.ranked_after, (*scope, *cursor, 10, *scope, *scope)),
+            (f"{kind} ranked before", spec.ranked_before, (*scope, *cursor, 10, *scope, *scope)),
+            (f"{kind} placing", spec.placing, (member, *scope, member)),
+            (f"{kind} placing, no row", spec.placing, (USER + 3_003, *scope, USER + 3_003)),
             (f"{kind} size", spec.size, scope),
         ]
     return statements
@@ -219,20 +222,19 @@ class _Rollback(Exception):
 
 
 async def test_logging_a_day_scans_no_table_even_in_triggers(storage: PostgresStorage) -> None:
-    """/backday log's statements (its context, the log, the recomputation's read and the
-    stats upsert), with the triggers that keep months and histograms, for a member with
-    a row and a month already, and for a new member."""
+    """/backday log's statements (its read, the log and the stats upsert), with the
+    triggers that keep months and histograms, for a member with a row and a month
+    already, and for a new member; then /backday undo's delete."""
     found: dict[str, tuple[int, int]] = {}
 
     def work(conn: psycopg.Connection[Any]) -> None:
-        settings, streaks = PostgresSettings(conn), PostgresStreaks(conn)
+        streaks = PostgresStreaks(conn)
         for member in (MEMBER, USER + 30_001):  # one with rows, one new
-            settings.member_context(GUILD, member)
-            assert streaks.insert_log(GUILD, member, date(2024, 3, 20), None, NOW)
-            total = len(streaks.logged_days(GUILD, member))
+            total = len(streaks.member_streak(GUILD, member).days) + 1
+            streaks.insert_log(GUILD, member, date(2024, 3, 20), None, NOW)
             streaks.save_stats(GUILD, member, current=2, best=40, total=total, expires_at=NOW)
             streaks.board_placing(Board(GUILD, "streak"), member)
-            streaks.delete_latest_log(GUILD, member, date(2024, 3, 1))
+            streaks.delete_log(GUILD, member, date(2024, 3, 20))
         found.update(_scans(conn))
         raise _Rollback
 

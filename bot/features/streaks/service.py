@@ -6,8 +6,9 @@ stored streak equal to the one recomputed from the raw logs, and returns plain v
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,15 @@ from bot.core.errors import UserFacingError
 from bot.features.streaks.rules import StreakStats, streak_expires_at, streak_stats, week_of
 from bot.storage import Storage, Transaction
 from bot.storage.settings import GuildSettings
-from bot.storage.streaks import BOARD_KINDS, Board, BoardKind, BoardRow, Placing, RankedRow
+from bot.storage.streaks import (
+    BOARD_KINDS,
+    Board,
+    BoardKind,
+    BoardRow,
+    MemberStreak,
+    Placing,
+    RankedRow,
+)
 
 When = Literal["today", "yesterday"]
 NOTE_MAX_LENGTH = 200
@@ -67,38 +76,64 @@ def board_kind(name: object) -> BoardKind:
     )
 
 
+def with_stored_best(stats: StreakStats, stored: int) -> StreakStats:
+    """`stats` with the best streak as stored, which never falls (a member with no logs
+    left has none)."""
+    return replace(stats, best=stored) if stats.total and stored > stats.best else stats
+
+
+def month_everywhere(now: datetime) -> str | None:
+    """The calendar month (`YYYY-MM`) it is at `now` in every time zone, or None when
+    zones disagree (near the turn of a month). A zone's offset from UTC is less than a
+    day (Python requires it of every tzinfo), so when the UTC dates a day before and a
+    day after `now` share a month, every local date does: the month board then needs no
+    read of the member's zone before its own reads."""
+    utc = now.astimezone(UTC)
+    earliest, latest = utc - timedelta(days=1), utc + timedelta(days=1)
+    month = f"{earliest:%Y-%m}"
+    return month if month == f"{latest:%Y-%m}" else None
+
+
 class StreakService:
     def __init__(self, storage: Storage, clock: Clock = utc_now) -> None:
         self.storage = storage
         self.clock = clock
 
-    def _context(self, tx: Transaction, guild_id: int, user_id: int) -> tuple[ZoneInfo, date, int]:
-        """(the member's zone, their local date now, the server's weekly target)."""
-        name, target = tx.settings.member_context(guild_id, user_id)
-        zone = ZoneInfo(name)
-        return zone, local_date(self.clock(), zone), target
+    def _read(self, tx: Transaction, guild_id: int, user_id: int) -> tuple[MemberStreak, date]:
+        """The member's streak inputs, in one read, and their local date now."""
+        streak = tx.streaks.member_streak(guild_id, user_id)
+        return streak, local_date(self.clock(), ZoneInfo(streak.timezone))
 
-    def _recompute(
+    def _save(
         self,
         tx: Transaction,
         guild_id: int,
         user_id: int,
-        context: tuple[ZoneInfo, date, int] | None = None,
-    ) -> tuple[StreakStats, list[date]]:
-        """Recompute the member's streak from their raw logs and store it; the stats and
-        the logged days they came from."""
-        zone, today, target = context or self._context(tx, guild_id, user_id)
-        days = tx.streaks.logged_days(guild_id, user_id)
-        stats = streak_stats(days, today, target)
-        best = tx.streaks.save_stats(
+        streak: MemberStreak,
+        days: list[date],
+        today: date,
+    ) -> StreakStats:
+        """Recompute the member's streak from `days` (their logs once this unit's writes
+        are done) and store it; the stats with the best as it is then stored.
+
+        Nothing is read back: the stored best is the greater of the one read and the new
+        one, which holds because a unit changing the same member's logs or row after
+        `streak` was read makes one of the two re-run (`StreakStore`)."""
+        stats = streak_stats(days, today, streak.target)
+        tx.streaks.save_stats(
             guild_id,
             user_id,
             current=stats.current,
             best=stats.best,
             total=stats.total,
-            expires_at=streak_expires_at(stats.lapses_on, zone),
+            expires_at=streak_expires_at(stats.lapses_on, ZoneInfo(streak.timezone)),
         )
-        return (stats if best == stats.best else replace(stats, best=best)), days
+        return with_stored_best(stats, streak.best)
+
+    def _recompute(self, tx: Transaction, guild_id: int, user_id: int) -> None:
+        """Recompute the member's streak from their raw logs and store it."""
+        streak, today = self._read(tx, guild_id, user_id)
+        self._save(tx, guild_id, user_id, streak, streak.days, today)
 
     async def log(
         self, guild_id: int, user_id: int, when: When = "today", note: str | None = None
@@ -115,16 +150,20 @@ class StreakService:
         def work(tx: Transaction) -> LogResult:
             # The target is read inside the transaction, so a log racing a target change
             # is stored under the target that `recompute_guild` then applies.
-            context = self._context(tx, guild_id, user_id)
-            _zone, today, target = context
+            streak, today = self._read(tx, guild_id, user_id)
             day = today if when == "today" else today - timedelta(days=1)
-            logged = tx.streaks.insert_log(guild_id, user_id, day, note, self.clock())
-            stats, days = self._recompute(tx, guild_id, user_id, context)
-            earned = logged and stats.freezes > 0
+            if day in streak.days:  # already logged: nothing changes
+                stats = streak_stats(streak.days, today, streak.target)
+                return LogResult(False, day, today, with_stored_best(stats, streak.best))
+            tx.streaks.insert_log(guild_id, user_id, day, note, self.clock())
+            days = list(streak.days)
+            insort(days, day)
+            stats = self._save(tx, guild_id, user_id, streak, days, today)
+            earned = stats.freezes > 0
             if earned:  # rare: compare with the history before this day
-                before = streak_stats([d for d in days if d != day], today, target)
+                before = streak_stats(streak.days, today, streak.target)
                 earned = stats.freezes > before.freezes
-            return LogResult(logged, day, today, stats, earned)
+            return LogResult(True, day, today, stats, earned)
 
         return await self.storage.write(work)
 
@@ -132,10 +171,14 @@ class StreakService:
         """Remove the most recent log from today or yesterday (the only days one can log)."""
 
         def work(tx: Transaction) -> UndoResult:
-            context = self._context(tx, guild_id, user_id)
-            today = context[1]
-            removed = tx.streaks.delete_latest_log(guild_id, user_id, today - timedelta(days=1))
-            return UndoResult(removed, today, self._recompute(tx, guild_id, user_id, context)[0])
+            streak, today = self._read(tx, guild_id, user_id)
+            latest = streak.days[-1] if streak.days else None
+            if latest is None or latest < today - timedelta(days=1):  # nothing to undo
+                stats = streak_stats(streak.days, today, streak.target)
+                return UndoResult(None, today, with_stored_best(stats, streak.best))
+            tx.streaks.delete_log(guild_id, user_id, latest)
+            stats = self._save(tx, guild_id, user_id, streak, streak.days[:-1], today)
+            return UndoResult(latest, today, stats)
 
         return await self.storage.write(work)
 
@@ -144,13 +187,11 @@ class StreakService:
         logged here."""
 
         def work(tx: Transaction) -> StreakStats | None:
-            _zone, today, target = self._context(tx, guild_id, user_id)
-            days = tx.streaks.logged_days(guild_id, user_id)
-            if not days:
+            streak, today = self._read(tx, guild_id, user_id)
+            if not streak.days:
                 return None
-            stats = streak_stats(days, today, target)
-            best = tx.streaks.stored_best(guild_id, user_id)
-            return replace(stats, best=best) if best > stats.best else stats
+            stats = streak_stats(streak.days, today, streak.target)
+            return with_stored_best(stats, streak.best)
 
         return await self.storage.read(work)
 
@@ -162,16 +203,12 @@ class StreakService:
         never logged here."""
 
         def work(tx: Transaction) -> tuple[StreakStats, list[date]] | None:
-            _zone, today, target = self._context(tx, guild_id, user_id)
-            days = tx.streaks.logged_days(guild_id, user_id)
-            if not days:
+            streak, today = self._read(tx, guild_id, user_id)
+            if not streak.days:
                 return None
-            stats = streak_stats(days, today, target)
-            best = tx.streaks.stored_best(guild_id, user_id)
-            if best > stats.best:
-                stats = replace(stats, best=best)
+            stats = with_stored_best(streak_stats(streak.days, today, streak.target), streak.best)
             first = week_of(today) - timedelta(weeks=weeks - 1)
-            return stats, [d for d in days if first <= d <= today]
+            return stats, [d for d in streak.days if first <= d <= today]
 
         return await self.storage.read(work)
 
@@ -226,25 +263,27 @@ class StreakService:
 
         def work(tx: Transaction) -> LeaderboardPage:
             current: str | None = None
-            if kind == "streak":
-                tx.streaks.expire_streaks(now)  # the only board a lapse changes
-            elif kind == "month":
-                zone, _target = tx.settings.member_context(guild_id, user_id)
-                current = f"{local_date(now, ZoneInfo(zone)):%Y-%m}"
-            ref = Board(guild_id, kind, current)
+            if kind == "month":
+                current = month_everywhere(now)
+                if current is None:  # near the turn of a month: the member's zone decides
+                    zone, _target = tx.settings.member_context(guild_id, user_id)
+                    current = f"{local_date(now, ZoneInfo(zone)):%Y-%m}"
             first, cursor_after, cursor_before = page, after, before
             if kind == "month" and month != current:
                 first, cursor_after, cursor_before = 0, None, None
-            members = tx.streaks.board_size(ref)
-            pages = max(1, -(-members // page_size))
-            rows = tx.streaks.board_rows(ref, page_size, after=cursor_after, before=cursor_before)
-            moved = cursor_after is not None or cursor_before is not None
-            if moved and (not rows or (cursor_before is not None and len(rows) < page_size)):
-                # The board changed under an old button: start again from the top.
-                first, rows = 0, tx.streaks.board_rows(ref, page_size)
-            ranked = tx.streaks.board_ranks(ref, rows)
-            me = tx.streaks.board_placing(ref, user_id)
-            return LeaderboardPage(kind, current, min(max(first, 0), pages - 1), pages, ranked, me)
+            found = tx.streaks.board_page(
+                Board(guild_id, kind, current),
+                page_size,
+                user_id,
+                after=cursor_after,
+                before=cursor_before,
+                now=now if kind == "streak" else None,  # the only board a lapse changes
+            )
+            if found.restarted:  # the board changed under an old button
+                first = 0
+            pages = max(1, -(-found.size // page_size))
+            first = min(max(first, 0), pages - 1)
+            return LeaderboardPage(kind, current, first, pages, found.rows, found.placing)
 
         return await self.storage.read(work)
 

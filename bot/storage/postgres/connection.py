@@ -26,6 +26,7 @@ at REPEATABLE READ, READ ONLY: one snapshot, never refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -143,15 +144,30 @@ def in_transaction(conn: psycopg.Connection[Any], work: Work[T], mode: str) -> T
     the first statement, and writes whose results nobody reads travel with the next
     read or the COMMIT: on a two-core machine each round trip to the server is a tenth
     of a millisecond or more, and a unit saves about a third of them.
+
+    When a statement fails (a serialization failure, say), the server skips everything
+    sent after it until the pipeline syncs, and psycopg records a statement as prepared
+    when it sends its PREPARE, not when it succeeds: one prepared in the skipped part
+    would be missing on the server ("prepared statement does not exist") every later
+    time it ran on this connection. So the rollback is psycopg's own, which forgets
+    every prepared statement on both sides (they are prepared again after a few runs).
     """
     try:
-        with conn.pipeline():
-            conn.execute(b"BEGIN ISOLATION LEVEL " + mode.encode())
-            result = work(conn)
-            conn.execute(b"COMMIT")
+        with conn.pipeline() as pipeline:
+            try:
+                conn.execute(b"BEGIN ISOLATION LEVEL " + mode.encode())
+                result = work(conn)
+                conn.execute(b"COMMIT")
+            except psycopg.Error:
+                # psycopg may raise a failure as soon as its result arrives, in the
+                # middle of the unit; collect the rest of the aborted pipeline here, or
+                # leaving the block would log a warning about it on every retry.
+                with contextlib.suppress(psycopg.Error):
+                    pipeline.sync()
+                raise
     except BaseException:
         if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            conn.execute(b"ROLLBACK")
+            conn.rollback()
         raise
     return result
 

@@ -17,16 +17,31 @@ import psycopg
 from psycopg import sql
 
 from bot.storage.postgres.connection import affected, fetch_one
+from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET
 from bot.storage.streaks import (
     Board,
     BoardKind,
+    BoardPage,
     BoardRow,
     Hidden,
+    MemberStreak,
     Placing,
     RankedRow,
     RankedStanding,
     Standing,
 )
+
+MEMBER_STREAK = (
+    "SELECT COALESCE("
+    " (SELECT timezone FROM member_settings WHERE user_id = %s),"
+    " (SELECT timezone FROM guild_settings WHERE guild_id = %s), %s),"
+    " COALESCE((SELECT weekly_target FROM guild_settings WHERE guild_id = %s), %s),"
+    " ARRAY(SELECT day FROM backday_logs WHERE guild_id = %s AND user_id = %s ORDER BY day),"
+    " COALESCE((SELECT best_streak FROM member_stats WHERE guild_id = %s AND user_id = %s), 0)"
+)
+"""A member's streak inputs (`settings.MEMBER_CONTEXT`, their days, their stored best) in
+one statement, so /streak waits for one result and /backday log for one before its
+writes."""
 
 LOGGED_DAYS = "SELECT day FROM backday_logs WHERE guild_id = %s AND user_id = %s ORDER BY day"
 
@@ -35,11 +50,7 @@ INSERT_LOG = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 
-DELETE_LATEST_LOG = (
-    "DELETE FROM backday_logs WHERE guild_id = %s AND user_id = %s AND day = ("
-    " SELECT MAX(day) FROM backday_logs WHERE guild_id = %s AND user_id = %s AND day >= %s"
-    ") RETURNING day"
-)
+DELETE_LOG = "DELETE FROM backday_logs WHERE guild_id = %s AND user_id = %s AND day = %s"
 
 SAVE_STATS = (
     "INSERT INTO member_stats AS s"
@@ -50,13 +61,10 @@ SAVE_STATS = (
     " current_streak = excluded.current_streak,"
     " best_streak = GREATEST(s.best_streak, excluded.best_streak),"
     " total_days = excluded.total_days, expires_at = excluded.expires_at"
-    " RETURNING best_streak"
 )
 """Upsert the recomputed streak; a new row starts hidden if the member hid themselves."""
 
 DELETE_STATS = "DELETE FROM member_stats WHERE guild_id = %s AND user_id = %s"
-
-STORED_BEST = "SELECT best_streak FROM member_stats WHERE guild_id = %s AND user_id = %s"
 
 EXPIRY_DUE = (
     "SELECT current_setting('transaction_read_only') = 'on', ("
@@ -94,8 +102,6 @@ LOGS_BETWEEN = (
 GUILD_MEMBERS = "SELECT user_id FROM member_stats WHERE guild_id = %s"
 MEMBER_GUILDS = "SELECT guild_id FROM member_stats WHERE user_id = %s"
 
-IS_HIDDEN = "SELECT 1 FROM member_settings WHERE user_id = %s AND leaderboard_hidden = 1"
-
 
 def _names(names: tuple[str, ...], direction: sql.SQL | None = None) -> sql.Composable:
     if direction is None:
@@ -126,6 +132,8 @@ class BoardSql:
     """The histogram of shown members per standing."""
     key: tuple[str, ...]
     """The histogram columns that rank (ties on all of them share a rank)."""
+    page_key: tuple[str, ...]
+    """The same columns as a page's rows name them (`ranked`: score, best, total)."""
 
     def cursor(self, row: BoardRow) -> tuple[int, ...]:
         if len(self.order) == 3:  # all-time: the score is the total
@@ -168,6 +176,76 @@ class BoardSql:
         """The `limit` rows before a cursor, nearest first (then: cursor, limit)."""
         return self._page(">", "ASC")
 
+    def _ranked(self, page: sql.Composed) -> sql.Composed:
+        """A page statement's rows, each with its board-wide rank, in rank order.
+
+        The rank of a row is 1 + the shown members standing better: those better than
+        the page's first standing (summed through the histogram's index, as `better`),
+        plus those of the standings the page spans (`ranks`' second part) better than
+        the row's. One statement, so a page and its ranks share one round trip (then:
+        the page's parameters, the scope, the scope)."""
+        pk = _names(self.page_key)
+
+        def of(table: str) -> sql.Composable:
+            return sql.SQL(", ").join(
+                sql.SQL("{}.{}").format(sql.Identifier(table), sql.Identifier(n))
+                for n in self.page_key
+            )
+
+        def edge(cte: str) -> sql.Composable:
+            return sql.SQL(", ").join(
+                sql.SQL("(SELECT {} FROM {})").format(sql.Identifier(n), sql.Identifier(cte))
+                for n in self.page_key
+            )
+
+        spanned = sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(sql.Identifier(k), sql.Identifier(n))
+            for k, n in zip(self.key, self.page_key, strict=True)
+        )
+        return sql.SQL(
+            "WITH page (user_id, score, best, total) AS MATERIALIZED ({page}),"
+            " first AS (SELECT {pk} FROM page ORDER BY {pk_desc} LIMIT 1),"
+            " last AS (SELECT {pk} FROM page ORDER BY {pk} LIMIT 1),"
+            " spanned AS MATERIALIZED (SELECT {spanned}, members FROM {counts}"
+            "  WHERE {scope} AND ({key}) <= ({first}) AND ({key}) >= ({last}))"
+            " SELECT p.user_id, p.score, p.best, p.total, (1"
+            "  + (SELECT COALESCE(SUM(members), 0) FROM {counts}"
+            "   WHERE {scope} AND ({key}) > ({first}))"
+            "  + COALESCE((SELECT SUM(s.members) FROM spanned AS s WHERE ({s}) > ({p})), 0)"
+            " )::bigint"
+            " FROM page AS p ORDER BY {p_desc}, p.user_id DESC"
+        ).format(
+            page=page,
+            pk=pk,
+            pk_desc=_names(self.page_key, sql.SQL("DESC")),
+            spanned=spanned,
+            counts=sql.Identifier(self.counts),
+            scope=self._scope(),
+            key=_names(self.key),
+            first=edge("first"),
+            last=edge("last"),
+            s=of("s"),
+            p=of("p"),
+            p_desc=sql.SQL(", ").join(
+                sql.SQL("p.{} DESC").format(sql.Identifier(n)) for n in self.page_key
+            ),
+        )
+
+    @property
+    def ranked_top(self) -> sql.Composed:
+        """`top` with ranks (`_ranked`)."""
+        return self._ranked(self.top)
+
+    @property
+    def ranked_after(self) -> sql.Composed:
+        """`after` with ranks (`_ranked`), in rank order."""
+        return self._ranked(self.after)
+
+    @property
+    def ranked_before(self) -> sql.Composed:
+        """`before` with ranks (`_ranked`), in rank order."""
+        return self._ranked(self.before)
+
     @property
     def better(self) -> sql.Composed:
         """How many shown members stand strictly better than a standing (then: its key)."""
@@ -202,18 +280,22 @@ class BoardSql:
 
     @property
     def placing(self) -> sql.Composed:
-        """The member's row, whether it is hidden and how many shown members stand better
-        (NULL when hidden), in one statement (then: user id)."""
+        """The member's row (NULLs without one), whether they are hidden (from their row,
+        else from their settings) and how many shown members stand better (NULL unless
+        they have a shown row): one row, always (takes the user id first, then the
+        scope, then the user id again)."""
         found = sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(n)) for n in self.row)
         key = sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(n)) for n in self.key)
         counted = sql.SQL(" AND ").join(
             sql.SQL("c.{0} = r.{0}").format(sql.Identifier(n)) for n in self.scoped
         )
         return sql.SQL(
-            "SELECT {found}, r.hidden, CASE WHEN r.hidden = 0 THEN ("
+            "SELECT {found}, COALESCE(r.hidden, (SELECT s.leaderboard_hidden"
+            "  FROM member_settings AS s WHERE s.user_id = %s), 0),"
+            " CASE WHEN r.hidden = 0 THEN ("
             " SELECT COALESCE(SUM(c.members), 0)::bigint FROM {counts} AS c"
             " WHERE {counted} AND ({ckey}) > ({key})) END"
-            " FROM {table} AS r WHERE {scope} AND r.user_id = %s"
+            " FROM (SELECT 1) AS one LEFT JOIN {table} AS r ON {scope} AND r.user_id = %s"
         ).format(
             found=found,
             counts=sql.Identifier(self.counts),
@@ -242,6 +324,7 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("current_streak", "best_streak", "total_days", "user_id"),
         counts="standing_counts",
         key=("current_streak", "best_streak", "total_days"),
+        page_key=("score", "best", "total"),
     ),
     "month": BoardSql(
         table="monthly_days",
@@ -250,6 +333,7 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("days", "best_streak", "total_days", "user_id"),
         counts="month_counts",
         key=("days", "best_streak", "total_days"),
+        page_key=("score", "best", "total"),
     ),
     "all-time": BoardSql(
         table="member_stats",
@@ -258,13 +342,17 @@ BOARDS: dict[BoardKind, BoardSql] = {
         order=("total_days", "best_streak", "user_id"),
         counts="standing_counts",
         key=("total_days", "best_streak"),
+        page_key=("score", "best"),
     ),
 }
 
 RENDERED: dict[tuple[BoardKind, str], bytes] = {
     (kind, name): getattr(spec, name).as_bytes(None)
     for kind, spec in BOARDS.items()
-    for name in ("top", "after", "before", "ranks", "placing", "size")
+    for name in (
+        *("top", "after", "before", "ranks", "placing", "size"),
+        *("ranked_top", "ranked_after", "ranked_before"),
+    )
 }
 """Every board statement as the bytes sent. Composing one from its parts costs more than
 running it (about 0.2 ms for `ranks`), so it is done once, at import."""
@@ -274,8 +362,28 @@ def _scope(board: Board) -> tuple[int | str, ...]:
     return (board.guild_id,) if board.month is None else (board.guild_id, board.month)
 
 
+def _cutoff(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat()  # stored expiries are UTC text
+
+
 def _board_row(row: tuple[Any, ...]) -> BoardRow:
     return BoardRow(row[0], row[1], row[2], row[3])
+
+
+def _ranked_rows(found: psycopg.Cursor[Any]) -> list[RankedRow]:
+    """What a ranked page statement (`BoardSql._ranked`) returns."""
+    return [RankedRow(int(row[4]), _board_row(row)) for row in found]
+
+
+def _placing(found: psycopg.Cursor[Any]) -> Placing:
+    """What the placing statement (always one row) says of the member."""
+    row = found.fetchone()
+    assert row is not None
+    if row[4]:
+        return Hidden()
+    if row[0] is None:
+        return None
+    return RankedRow(1 + int(row[5]), _board_row(row))
 
 
 def _as_row(s: Standing) -> BoardRow:
@@ -292,6 +400,17 @@ class PostgresStreaks:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
+    def member_streak(self, guild_id: int, user_id: int) -> MemberStreak:
+        """The member's zone, the server's target, their logged days and stored best, in
+        one statement."""
+        params = (
+            *(user_id, guild_id, DEFAULT_TIMEZONE, guild_id, DEFAULT_WEEKLY_TARGET),
+            *(guild_id, user_id, guild_id, user_id),
+        )
+        timezone, target, days, best = fetch_one(self.conn, MEMBER_STREAK, params)
+        logged = [date.fromisoformat(day) for day in days]
+        return MemberStreak(str(timezone), int(target), logged, int(best))
+
     def logged_days(self, guild_id: int, user_id: int) -> list[date]:
         rows = self.conn.execute(LOGGED_DAYS, (guild_id, user_id))
         return [date.fromisoformat(row[0]) for row in rows]
@@ -307,19 +426,17 @@ class PostgresStreaks:
         day: date,
         note: str | None,
         logged_at: datetime,
-    ) -> bool:
-        """False when that day is already logged (the primary key decides races)."""
+    ) -> None:
+        """Log the day; a day already logged is left as it is. Sent without waiting: a
+        log of the same day committed by another unit after this one's snapshot makes
+        the insert fail with a serialization failure (at REPEATABLE READ, even with ON
+        CONFLICT DO NOTHING), and the unit re-runs."""
         params = (guild_id, user_id, day.isoformat(), note, logged_at.isoformat())
-        return affected(self.conn, INSERT_LOG, params) == 1
+        self.conn.execute(INSERT_LOG, params)
 
-    def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
-        """Remove the most recent log on or after `earliest`; return its day."""
-        row = fetch_one(
-            self.conn,
-            DELETE_LATEST_LOG,
-            (guild_id, user_id, guild_id, user_id, earliest.isoformat()),
-        )
-        return None if row is None else date.fromisoformat(row[0])
+    def delete_log(self, guild_id: int, user_id: int, day: date) -> None:
+        """Remove the member's log of that day, if there is one; sent without waiting."""
+        self.conn.execute(DELETE_LOG, (guild_id, user_id, day.isoformat()))
 
     def save_stats(
         self,
@@ -330,8 +447,10 @@ class PostgresStreaks:
         best: int,
         total: int,
         expires_at: datetime | None,
-    ) -> int:
-        """Store the recomputed streak; return the best streak as stored.
+    ) -> None:
+        """Store the recomputed streak, sent without waiting (the caller knows the stored
+        best from `member_streak`; a concurrent change of the row after this unit's
+        snapshot makes the upsert fail with a serialization failure, and the unit re-run).
 
         The best streak never falls: the stored best is the highest ever recomputed, so an
         undo or a raised weekly target cannot take it away. A member with no logs left has
@@ -340,17 +459,9 @@ class PostgresStreaks:
         """
         if total == 0:
             self.conn.execute(DELETE_STATS, (guild_id, user_id))
-            return 0
+            return
         expiry = None if expires_at is None else expires_at.isoformat()
-        (stored,) = fetch_one(
-            self.conn, SAVE_STATS, (guild_id, user_id, current, best, total, expiry, user_id)
-        )
-        return int(stored)
-
-    def stored_best(self, guild_id: int, user_id: int) -> int:
-        """The member's best streak as stored (0 if they have no row)."""
-        row = fetch_one(self.conn, STORED_BEST, (guild_id, user_id))
-        return 0 if row is None else int(row[0])
+        self.conn.execute(SAVE_STATS, (guild_id, user_id, current, best, total, expiry, user_id))
 
     def expire_streaks(self, now: datetime) -> int:
         """Zero every current streak whose last qualifying week has lapsed by `now`.
@@ -362,8 +473,12 @@ class PostgresStreaks:
         round trip (a pipeline). Statements of the unit before this call saw the older
         snapshot; every caller expires first, or reads nothing this changes before.
         """
-        cutoff = now.astimezone(UTC).isoformat()  # stored expiries are UTC text
-        read_only, due = fetch_one(self.conn, EXPIRY_DUE, (cutoff,))
+        cutoff = _cutoff(now)
+        return self._expire(self.conn.execute(EXPIRY_DUE, (cutoff,)), cutoff)
+
+    def _expire(self, check: psycopg.Cursor[Any], cutoff: str) -> int:
+        """`expire_streaks` once EXPIRY_DUE (`check`, already sent) answers."""
+        read_only, due = check.fetchone() or (None, None)
         if not due:
             return 0
         if not read_only:
@@ -410,6 +525,53 @@ class PostgresStreaks:
             found = self.conn.execute(RENDERED[board.kind, "top"], (*_scope(board), limit))
         return [_board_row(row) for row in found]
 
+    def board_page(
+        self,
+        board: Board,
+        limit: int,
+        user_id: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+        now: datetime | None = None,
+    ) -> BoardPage:
+        """The expiry check, the board's size, the page's ranked rows and the member's
+        placing are sent before any result is waited for, so they share one round trip.
+        In the rare cases the expiry check finds lapsed streaks (it expires them, on a
+        new snapshot in a read unit) or the cursor reaches nothing, what depends on it
+        is read again.
+        """
+        expiry = None
+        if now is not None:
+            cutoff = _cutoff(now)
+            expiry = (self.conn.execute(EXPIRY_DUE, (cutoff,)), cutoff)
+        size = self.conn.execute(RENDERED[board.kind, "size"], _scope(board))
+        rows = self._send_ranked(board, limit, after, before)
+        placing = self._send_placing(board, user_id)
+        if expiry is not None and self._expire(*expiry):
+            return self.board_page(board, limit, user_id, after=after, before=before)
+        found = _ranked_rows(rows)
+        moved = after is not None or before is not None
+        restarted = moved and (not found or (before is not None and len(found) < limit))
+        if restarted:
+            found = _ranked_rows(self._send_ranked(board, limit, None, None))
+        (members,) = size.fetchone() or (0,)
+        return BoardPage(int(members), found, _placing(placing), restarted)
+
+    def _send_ranked(
+        self, board: Board, limit: int, after: BoardRow | None, before: BoardRow | None
+    ) -> psycopg.Cursor[Any]:
+        """The ranked page statement (`BoardSql._ranked`), sent."""
+        spec, scope = BOARDS[board.kind], _scope(board)
+        if before is not None:
+            params = (*scope, *spec.cursor(before), limit, *scope, *scope)
+            return self.conn.execute(RENDERED[board.kind, "ranked_before"], params)
+        if after is not None:
+            params = (*scope, *spec.cursor(after), limit, *scope, *scope)
+            return self.conn.execute(RENDERED[board.kind, "ranked_after"], params)
+        params = (*scope, limit, *scope, *scope)
+        return self.conn.execute(RENDERED[board.kind, "ranked_top"], params)
+
     def board_ranks(self, board: Board, rows: list[BoardRow]) -> list[RankedRow]:
         """Ranks for consecutive rows in rank order: ties share a rank (1, 1, 3). One
         statement whatever the page: the first row's rank, and how many members hold each
@@ -436,17 +598,13 @@ class PostgresStreaks:
         return ranked
 
     def board_placing(self, board: Board, user_id: int) -> Placing:
-        """The member's row and rank in one statement (a second only when they have no
-        row here, to tell a hidden member they are hidden)."""
-        found = self.conn.execute(
-            RENDERED[board.kind, "placing"], (*_scope(board), user_id)
-        ).fetchone()
-        if found is None:
-            hidden = fetch_one(self.conn, IS_HIDDEN, (user_id,))
-            return None if hidden is None else Hidden()
-        if found[4]:
-            return Hidden()
-        return RankedRow(1 + int(found[5]), _board_row(found))
+        """The member's row and rank, or whether they hid themselves, in one statement."""
+        return _placing(self._send_placing(board, user_id))
+
+    def _send_placing(self, board: Board, user_id: int) -> psycopg.Cursor[Any]:
+        return self.conn.execute(
+            RENDERED[board.kind, "placing"], (user_id, *_scope(board), user_id)
+        )
 
     def board_size(self, board: Board) -> int:
         size = RENDERED[board.kind, "size"]

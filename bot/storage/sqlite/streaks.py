@@ -11,17 +11,32 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from bot.storage.settings import DEFAULT_TIMEZONE, DEFAULT_WEEKLY_TARGET
 from bot.storage.sqlite.connection import fetch_one, in_transaction
 from bot.storage.streaks import (
     Board,
     BoardKind,
+    BoardPage,
     BoardRow,
     Hidden,
+    MemberStreak,
     Placing,
     RankedRow,
     RankedStanding,
     Standing,
 )
+
+MEMBER_STREAK = (
+    "SELECT COALESCE("
+    " (SELECT timezone FROM member_settings WHERE user_id = :user),"
+    " (SELECT timezone FROM guild_settings WHERE guild_id = :guild), :zone),"
+    " COALESCE((SELECT weekly_target FROM guild_settings WHERE guild_id = :guild), :target),"
+    " (SELECT group_concat(day) FROM backday_logs WHERE guild_id = :guild AND user_id = :user),"
+    " COALESCE((SELECT best_streak FROM member_stats"
+    "  WHERE guild_id = :guild AND user_id = :user), 0)"
+)
+"""A member's streak inputs in one statement (`group_concat` has no defined order, so
+the days are sorted after)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +122,18 @@ class SqliteStreaks:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
+    def member_streak(self, guild_id: int, user_id: int) -> MemberStreak:
+        """The member's zone, the server's target, their logged days and stored best."""
+        names = {
+            "user": user_id,
+            "guild": guild_id,
+            "zone": DEFAULT_TIMEZONE,
+            "target": DEFAULT_WEEKLY_TARGET,
+        }
+        timezone, target, days, best = self.conn.execute(MEMBER_STREAK, names).fetchone()
+        logged = [] if days is None else [date.fromisoformat(d) for d in sorted(days.split(","))]
+        return MemberStreak(str(timezone), int(target), logged, int(best))
+
     def logged_days(self, guild_id: int, user_id: int) -> list[date]:
         rows = self.conn.execute(
             "SELECT day FROM backday_logs WHERE guild_id = ? AND user_id = ? ORDER BY day",
@@ -130,25 +157,20 @@ class SqliteStreaks:
         day: date,
         note: str | None,
         logged_at: datetime,
-    ) -> bool:
-        """False when that day is already logged (the primary key decides races)."""
-        cursor = self.conn.execute(
+    ) -> None:
+        """Log the day; a day already logged is left as it is (note included)."""
+        self.conn.execute(
             "INSERT INTO backday_logs (guild_id, user_id, day, note, logged_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (guild_id, user_id, day.isoformat(), note, logged_at.isoformat()),
         )
-        return cursor.rowcount == 1
 
-    def delete_latest_log(self, guild_id: int, user_id: int, earliest: date) -> date | None:
-        """Remove the most recent log on or after `earliest`; return its day."""
-        row = fetch_one(
-            self.conn,
-            "DELETE FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day = ("
-            " SELECT MAX(day) FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day >= ?"
-            ") RETURNING day",
-            (guild_id, user_id, guild_id, user_id, earliest.isoformat()),
+    def delete_log(self, guild_id: int, user_id: int, day: date) -> None:
+        """Remove the member's log of that day, if there is one."""
+        self.conn.execute(
+            "DELETE FROM backday_logs WHERE guild_id = ? AND user_id = ? AND day = ?",
+            (guild_id, user_id, day.isoformat()),
         )
-        return None if row is None else date.fromisoformat(row[0])
 
     def save_stats(
         self,
@@ -159,8 +181,8 @@ class SqliteStreaks:
         best: int,
         total: int,
         expires_at: datetime | None,
-    ) -> int:
-        """Store the recomputed streak; return the best streak as stored.
+    ) -> None:
+        """Store the recomputed streak.
 
         The best streak never falls: the stored best is the highest ever recomputed, so an
         undo or a raised weekly target cannot take it away. A member with no logs left has
@@ -171,9 +193,8 @@ class SqliteStreaks:
             self.conn.execute(
                 "DELETE FROM member_stats WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
-            return 0
-        (stored,) = fetch_one(
-            self.conn,
+            return
+        self.conn.execute(
             "INSERT INTO member_stats"
             " (guild_id, user_id, current_streak, best_streak, total_days, expires_at, hidden)"
             " VALUES (?, ?, ?, ?, ?, ?, COALESCE("
@@ -181,8 +202,7 @@ class SqliteStreaks:
             " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
             " current_streak = excluded.current_streak,"
             " best_streak = MAX(best_streak, excluded.best_streak),"
-            " total_days = excluded.total_days, expires_at = excluded.expires_at"
-            " RETURNING best_streak",
+            " total_days = excluded.total_days, expires_at = excluded.expires_at",
             (
                 guild_id,
                 user_id,
@@ -193,16 +213,6 @@ class SqliteStreaks:
                 user_id,
             ),
         )
-        return int(stored)
-
-    def stored_best(self, guild_id: int, user_id: int) -> int:
-        """The member's best streak as stored (0 if they have no row)."""
-        row = fetch_one(
-            self.conn,
-            "SELECT best_streak FROM member_stats WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return 0 if row is None else int(row[0])
 
     def expire_streaks(self, now: datetime) -> int:
         """Zero every current streak whose last qualifying week has lapsed by `now`.
@@ -240,6 +250,31 @@ class SqliteStreaks:
         return [row[0] for row in rows]
 
     # --- the leaderboards ------------------------------------------------------------------
+
+    def board_page(
+        self,
+        board: Board,
+        limit: int,
+        user_id: int,
+        *,
+        after: BoardRow | None = None,
+        before: BoardRow | None = None,
+        now: datetime | None = None,
+    ) -> BoardPage:
+        """The page from its parts: SQLite has no round trips to save."""
+        if now is not None:
+            self.expire_streaks(now)
+        rows = self.board_rows(board, limit, after=after, before=before)
+        moved = after is not None or before is not None
+        restarted = moved and (not rows or (before is not None and len(rows) < limit))
+        if restarted:
+            rows = self.board_rows(board, limit)
+        return BoardPage(
+            self.board_size(board),
+            self.board_ranks(board, rows),
+            self.board_placing(board, user_id),
+            restarted,
+        )
 
     def board_rows(
         self,

@@ -546,7 +546,9 @@ async def test_undo_never_reaches_older_logs(
     service: StreakService, db: Database, clock: FakeClock, days_ago: int
 ) -> None:
     old = date(2026, 11, 18) - timedelta(days=days_ago)
-    assert await on_write(db, SqliteStreaks.insert_log, GUILD, 1, old, None, clock.now)
+    clock.advance(days=-days_ago)
+    assert (await service.log(GUILD, 1)).day == old
+    clock.advance(days=days_ago)
 
     undone = await service.undo(GUILD, 1)
     assert undone.removed is None
