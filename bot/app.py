@@ -17,6 +17,7 @@ share of the bot's global rate limit (`Settings.request_budget`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import logging
 import pkgutil
@@ -184,6 +185,13 @@ class Backbone(commands.AutoShardedBot):
         delivery names its server and finds its channel in the cache, which is empty
         until then (and a shard may wait a while for its identify slot)."""
         await self.wait_until_ready()
+        # Everything made so far (the knowledge base, discord.py's caches of this
+        # process's servers) lives as long as the bot: moved out of the collector's
+        # sight, a full collection no longer walks it. Measured in a fan-out of 10,000
+        # nudges: full collections paused the event loop 50 to 100 ms every few seconds,
+        # and the requests it then owed bunched up; frozen, 10 to 30 ms. Reference
+        # counting still frees these objects; only a cycle among them would stay.
+        gc.freeze()
         self.scheduler.start()
 
     async def close(self) -> None:

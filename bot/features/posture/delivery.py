@@ -18,7 +18,7 @@ from discord.http import handle_message_parameters
 from bot.features.knowledge import KnowledgeBase
 from bot.features.posture.replies import fallback_content, nudge_embed
 from bot.features.posture.service import Claim, Outcome, ServerClaim
-from bot.features.posture.views import nudge_view
+from bot.features.posture.views import nudge_components
 from bot.runtime.replies import NO_MENTIONS, to_embed
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,13 @@ class NudgeDelivery:
         if claim.topic_id not in kb.posture_topics:  # removed by a reload since the claim
             return "failed", claim.dm_channel_id
         embed = to_embed(nudge_embed(kb, claim.topic_id, snoozed=claim.kind == "snooze"))
-        view = nudge_view(claim.user_id, claim.topic_id)
+        components = nudge_components(claim.user_id, claim.topic_id)
         channel_id = claim.dm_channel_id
         if not claim.dms_refused:
             try:
                 if channel_id is None:
                     channel_id = (await self.client.create_dm(discord.Object(claim.user_id))).id
-                await self._send(channel_id, embed=embed, view=view, nonce=claim.nonce)
+                await self._send(channel_id, embed=embed, components=components, nonce=claim.nonce)
                 return "dm", channel_id
             except discord.HTTPException as error:
                 if not is_dm_refusal(error):
@@ -62,7 +62,7 @@ class NudgeDelivery:
             claim.fallback_channel_id,
             content=fallback_content(claim.user_id),
             embed=embed,
-            view=view,
+            components=components,
             nonce=claim.nonce,
             allowed_mentions=discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(claim.user_id)]
@@ -88,6 +88,7 @@ class NudgeDelivery:
         self,
         channel_id: int,
         *,
+        components: list[dict[str, Any]] | None = None,
         allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
         **kwargs: Any,
     ) -> None:
@@ -95,11 +96,13 @@ class NudgeDelivery:
 
         Not `Messageable.send`, which builds a `Message` from Discord's reply (author,
         embeds, components): nothing here reads it, and building it was a large share of a
-        fan-out's CPU. The buttons are dynamic items, routed by custom id, so the view
-        need not be kept either (thousands a day)."""
+        fan-out's CPU. The buttons come as Discord's JSON (`nudge_components`): they are
+        dynamic items, routed by custom id, so no view is needed."""
         with handle_message_parameters(
             allowed_mentions=allowed_mentions,
             previous_allowed_mentions=self.client.allowed_mentions,
             **kwargs,
         ) as params:
+            if components is not None and params.payload is not None:  # no files: JSON
+                params.payload["components"] = components
             await self.client.http.send_message(channel_id, params=params)
