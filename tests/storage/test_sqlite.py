@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from bot.storage.posture import Reminder
 from bot.storage.sqlite import SqliteStorage, files, migrations
-from bot.storage.sqlite.connection import Database
+from bot.storage.sqlite.connection import CHECKPOINT_NICENESS, Database
 from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import (
     DatabaseTooNewError,
@@ -268,3 +269,19 @@ async def test_a_lease_keeps_the_process_from_taking_a_row_twice(tmp_path: Path)
         assert rows == [("posture", 2), ("posture", 3), ("posture", 1)]  # soonest first
     finally:
         await restarted.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_checkpoints_run_at_a_lower_cpu_priority_than_commands(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "backbone.db")
+    try:
+
+        async def niceness(conn: aiosqlite.Connection) -> int:
+            tid: int = await conn._execute(threading.get_native_id)  # type: ignore[no-untyped-call]
+            return os.getpriority(os.PRIO_PROCESS, tid)
+
+        main, checkpoints = await niceness(db.conn), await niceness(db._checkpointer)
+        assert checkpoints == min(main + CHECKPOINT_NICENESS, 19)
+        await db.checkpoint()  # and it still checkpoints
+    finally:
+        await db.close()
