@@ -188,20 +188,22 @@ class Scheduler:
         behind the first's (a lane is first come, first served) and the budget never
         waits on the database between batches. At most two batches are in flight."""
         handled = 0
-        sending: asyncio.Future[list[None]] | None = None
+        in_flight: list[asyncio.Future[list[None]]] = []
         try:
             while True:
                 rows = await self._lease(int(self.clock().timestamp()), tuple(self.jobs))
                 if not rows:
                     break
                 with background():
-                    started = asyncio.gather(*self._tasks(rows))
-                if sending is not None:
-                    await sending
-                sending, handled = started, handled + len(rows)
+                    in_flight.append(asyncio.gather(*self._tasks(rows)))
+                handled += len(rows)
+                if len(in_flight) == 2:
+                    await in_flight.pop(0)
+            for batch in in_flight:
+                await batch
         finally:
-            if sending is not None:
-                await sending
+            for batch in in_flight:  # stopped midway: no batch is left running on its own
+                batch.cancel()
         return handled
 
     async def next_due_at(self) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,3 +154,59 @@ def test_one_job_per_kind() -> None:
         scheduler.register(RecordingJob("posture", None))  # type: ignore[arg-type]
     scheduler.unregister("posture")
     scheduler.register(RecordingJob("posture", None))  # type: ignore[arg-type]
+
+
+class BlockingBatchJob(RecordingBatchJob):
+    """Each batch waits until released; `two_started` is set once two batches run, and
+    `cancelled` counts the batches cancelled while waiting."""
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        super().__init__("posture", storage)
+        self.release = asyncio.Event()
+        self.two_started = asyncio.Event()
+        self.cancelled = 0
+
+    async def run_batch(self, keys: Sequence[int]) -> None:
+        self.batches.append(sorted(keys))
+        if len(self.batches) == 2:
+            self.two_started.set()
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        for key in keys:
+            await self.done(key)
+
+
+async def six_due(storage: SqliteStorage) -> None:
+    await storage.write(
+        lambda tx: [tx.posture.save_reminder(reminder(m, T - m)) for m in range(1, 7)]
+    )
+
+
+async def test_the_next_batch_is_leased_while_one_is_sent(storage: SqliteStorage) -> None:
+    await six_due(storage)
+    job = BlockingBatchJob(storage)
+    scheduler = Scheduler(storage, FakeClock(NOW), [job], batch=2)
+    running = asyncio.create_task(scheduler.run_due())
+    await job.two_started.wait()  # the first still blocked: the second was leased anyway
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(job.batches) == 2  # but never a third while the first is in flight
+    job.release.set()
+    assert await running == 6
+    assert sorted(k for b in job.batches for k in b) == list(range(1, 7))  # none twice
+
+
+async def test_stopping_midway_leaves_no_batch_running(storage: SqliteStorage) -> None:
+    await six_due(storage)
+    job = BlockingBatchJob(storage)
+    scheduler = Scheduler(storage, FakeClock(NOW), [job], batch=2)
+    running = asyncio.create_task(scheduler.run_due())
+    await job.two_started.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await asyncio.sleep(0)
+    assert job.cancelled == 2
