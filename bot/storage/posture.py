@@ -36,6 +36,10 @@ class Delivery:
     attempted_at: int
 
 
+DELIVERIES_BEFORE_SLOT = 2 * 86_400
+"""`NudgeState.deliveries` start this many seconds before the slot's UTC date."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     """How a claimed delivery went: the new status of the member's record for that day."""
@@ -66,9 +70,10 @@ class NudgeState:
     """The reminder's server's nudge channel, for members whose DMs are closed."""
     seen_topics: frozenset[str]
     deliveries: tuple[Delivery, ...]
-    """The member's delivery records from two days before the UTC date of the reminder's
-    slot on: every local day the slot can belong to (zones run from UTC-12 to UTC+14,
-    and a gap across local midnight gives a slot the date before its own)."""
+    """The member's delivery records from `DELIVERIES_BEFORE_SLOT` (two days) before the
+    UTC date of the reminder's slot on: every local day the slot can belong to (zones run
+    from UTC-12 to UTC+14, and a gap across local midnight gives a slot the date before
+    its own)."""
 
     def delivery(self, local_day: str) -> Delivery | None:
         return next((d for d in self.deliveries if d.local_day == local_day), None)

@@ -19,6 +19,7 @@ import psycopg
 
 from bot.storage.postgres.connection import affected, fetch_one
 from bot.storage.posture import (
+    DELIVERIES_BEFORE_SLOT,
     Delivery,
     DeliveryOutcome,
     NudgeState,
@@ -30,7 +31,6 @@ from bot.storage.settings import DEFAULT_TIMEZONE
 
 _REMINDER_COLUMNS_R = ", ".join(f"r.{f.name}" for f in fields(Reminder))
 _REMINDER_WIDTH = len(fields(Reminder))
-TWO_DAYS = 2 * 86_400
 
 NUDGE_STATES = (
     f"SELECT {_REMINDER_COLUMNS_R}, COALESCE(m.timezone, %s), g.nudge_channel_id,"
@@ -130,7 +130,7 @@ class PostgresPosture:
         ids = list(user_ids)
         # Both statements are sent before either result is read: one round trip.
         reminders = self.conn.execute(NUDGE_STATES, (DEFAULT_TIMEZONE, ids))
-        recent = self.conn.execute(RECENT_DELIVERIES, (ids, TWO_DAYS))
+        recent = self.conn.execute(RECENT_DELIVERIES, (ids, DELIVERIES_BEFORE_SLOT))
         states = {}
         for row in reminders:
             reminder = Reminder(*row[:_REMINDER_WIDTH])

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, fields
 
 from bot.storage.posture import (
+    DELIVERIES_BEFORE_SLOT,
     Delivery,
     DeliveryOutcome,
     NudgeState,
@@ -24,7 +25,6 @@ _REMINDER_COLUMNS_R = ", ".join(f"r.{f.name}" for f in fields(Reminder))
 _DELIVERY_COLUMNS = ", ".join(f.name for f in fields(Delivery))
 _DELIVERY_COLUMNS_D = ", ".join(f"d.{f.name}" for f in fields(Delivery))
 _REMINDER_WIDTH = len(fields(Reminder))
-TWO_DAYS = 2 * 86_400
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -78,7 +78,7 @@ class SqlitePosture:
             " JOIN reminders AS r ON r.user_id = d.user_id"
             f" WHERE d.user_id IN ({marks})"
             " AND d.local_day >= date(r.slot_at - ?, 'unixepoch') ORDER BY d.local_day",
-            (*user_ids, TWO_DAYS),
+            (*user_ids, DELIVERIES_BEFORE_SLOT),
         ):
             deliveries[row[0]].append(Delivery(*row))
         states = {}
