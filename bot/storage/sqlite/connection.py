@@ -15,11 +15,16 @@ Checkpoints (copying the WAL back into the database file, with an fsync) would
 otherwise run inside whichever commit crossed SQLite's threshold, stalling every
 command queued behind it. Automatic checkpoints are off on the main connection; a
 second connection, in its own thread, runs a PASSIVE checkpoint every
-`CHECKPOINT_INTERVAL`, which never blocks the main connection's readers or writer. That
-thread runs at a lower CPU priority (`CHECKPOINT_NICENESS`, where the system allows it):
-on a host with one core, or a busy one, a checkpoint of a large database would
-otherwise take the CPU from the commands for milliseconds (measured at 1,000,000
-members: the 99th percentile of `/backday log` doubled).
+`CHECKPOINT_INTERVAL`, which never blocks the main connection's readers or writer.
+
+That thread runs only when nothing else wants the CPU (Linux's SCHED_IDLE policy, where
+the system allows it): on a host with one core, or a busy one, a checkpoint of a large
+database would otherwise take the CPU from the commands for milliseconds. A lower nice
+value was not enough: the scheduler still gave the checkpoint whole time slices of 2 to
+6 ms while a command waited (measured with `benchmarks/streaks.py`), whereas a thread
+waking up always preempts a SCHED_IDLE one at once. It is not starved: it runs in any
+idle moment, and even a saturated core gives it a slice every second or two (measured),
+which keeps the WAL short.
 """
 
 from __future__ import annotations
@@ -29,8 +34,6 @@ import contextlib
 import logging
 import os
 import sqlite3
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,8 +47,6 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_INTERVAL = 2.0  # seconds
-CHECKPOINT_NICENESS = 10
-"""How much lower the checkpoint thread's CPU priority is (Linux nice values)."""
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
@@ -89,7 +90,7 @@ class Database:
             await conn.close()
             raise
         await checkpointer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await checkpointer._execute(_lower_thread_priority)  # type: ignore[no-untyped-call]
+        await checkpointer._execute(_run_only_when_idle)  # type: ignore[no-untyped-call]
         return cls(conn, checkpointer)
 
     async def close(self) -> None:
@@ -162,14 +163,12 @@ def fetch_one(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = (
     return conn.execute(sql, params).fetchone()
 
 
-def _lower_thread_priority() -> None:
-    """Lower the calling thread's CPU priority by `CHECKPOINT_NICENESS`.
+def _run_only_when_idle() -> None:
+    """Put the calling thread under Linux's SCHED_IDLE policy (see the module docstring).
 
-    On Linux a thread is a task of its own, with its own nice value, set through its
-    thread id. Elsewhere (or where refused) the thread keeps the process's priority."""
-    if hasattr(os, "setpriority") and sys.platform == "linux":
-        tid = threading.get_native_id()
+    On Linux a thread is a task of its own, so the call (pid 0: the calling thread)
+    leaves the process's other threads as they are. Elsewhere, or where refused, the
+    thread keeps the process's policy."""
+    if hasattr(os, "SCHED_IDLE"):
         with contextlib.suppress(OSError):
-            os.setpriority(
-                os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + CHECKPOINT_NICENESS
-            )
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
