@@ -13,7 +13,7 @@ import aiosqlite
 import pytest
 
 from bot.storage.posture import Reminder
-from bot.storage.sqlite import SqliteStorage, files, migrations
+from bot.storage.sqlite import SqliteStorage, connection, files, migrations
 from bot.storage.sqlite.connection import Database
 from bot.storage.sqlite.files import DatabaseFileError
 from bot.storage.sqlite.migrations import (
@@ -78,9 +78,9 @@ async def test_checkpoints_run_off_the_main_connection(tmp_path: Path) -> None:
     path = tmp_path / "backbone.db"
     db = await Database.open(path)
     try:
-        assert (
-            await db.read(lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
-        )
+        assert await db.read(
+            lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        ) == (connection.WAL_FRAMES_BOUND)
         for n in range(50):
             await db.write(lambda conn, n=n: SqliteState(conn).set_state(f"k{n}", "v" * 1000))
         wal = path.with_name(path.name + "-wal")
@@ -92,6 +92,24 @@ async def test_checkpoints_run_off_the_main_connection(tmp_path: Path) -> None:
             busy, frames, done = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert (busy, frames) == (0, done)  # nothing left to copy
         assert await db.read(lambda conn: SqliteState(conn).get_state("k49")) == "v" * 1000
+    finally:
+        await db.close()
+
+
+async def test_the_wal_stays_bounded_when_background_checkpoints_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "CHECKPOINT_INTERVAL", 3600.0)  # a core never idle
+    monkeypatch.setattr(connection, "WAL_FRAMES_BOUND", 20)
+    path = tmp_path / "backbone.db"
+    db = await Database.open(path)
+    try:
+        for n in range(300):
+            await db.write(lambda conn, n=n: SqliteState(conn).set_state(f"k{n}", "v" * 1000))
+        page = await db.read(lambda conn: conn.execute("PRAGMA page_size").fetchone()[0])
+        # 300 commits of a page or more each; the WAL restarts after each bound's copy.
+        assert path.with_name(path.name + "-wal").stat().st_size < 40 * (page + 24)
+        assert await db.read(lambda conn: SqliteState(conn).get_state("k299")) == "v" * 1000
     finally:
         await db.close()
 
