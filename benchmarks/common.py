@@ -58,6 +58,8 @@ def print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) ->
     def cell(value: object) -> str:
         if isinstance(value, float):
             return f"{value:.3f}"
+        if isinstance(value, list):
+            return " ".join(cell(v) for v in value)
         return "" if value is None else str(value)
 
     cells = [[cell(row.get(c)) for c in columns] for row in rows]

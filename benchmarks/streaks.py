@@ -5,7 +5,17 @@ Measures, through the same `StreakService` the cogs call, the latency of `/backd
 (insert plus streak recomputation, with every trigger that keeps the boards), `/streak`,
 and a page of every leaderboard (streak, month, all-time): the first page and a page
 button anywhere on the board (keyset cursor, ranks, count and the caller's own line).
-1% of the members hide themselves from the boards. The database is built at schema
+1% of the members hide themselves from the boards.
+
+The measurement runs `ROUNDS` times over, with other members each round, and an
+operation's figures are those of its median round (by p99); every round's p99 is kept.
+This machine's host slows everything on it for tens of milliseconds at a time: per-sample
+readings showed runs of consecutive samples at twice the usual time, with the process's
+CPU time rising as much as the wall time and no other thread of ours on the CPU. One such
+spell can hold 1% of one operation's samples in a round; the median round does not rest
+on one spell.
+
+The database is built at schema
 version 3 and upgraded by migration 0004, as a server with years of data would be, and
 its time is reported.
 
@@ -47,6 +57,7 @@ TARGET_MS = 1.0
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 MONTH = "2026-11"
 SEED = 7
+ROUNDS = 3
 HIDDEN_SHARE = 0.01
 SIZES = {  # members: (logs, samples per operation)
     10_000: (200_000, 300),
@@ -131,19 +142,40 @@ def hide_some(path: Path, members: int) -> int:
     return len(hidden)
 
 
-async def measure(name: str, calls: Sequence[Callable[[], Awaitable[object]]]) -> dict[str, Any]:
+async def time_calls(calls: Sequence[Callable[[], Awaitable[object]]]) -> list[int]:
+    """Nanoseconds per call, calls made one after another."""
     samples: list[int] = []
     for call in calls:
         start = time.perf_counter_ns()
         await call()
         samples.append(time.perf_counter_ns() - start)
-    figures = percentiles(samples)
+    return samples
+
+
+async def measure(name: str, calls: Sequence[Callable[[], Awaitable[object]]]) -> dict[str, Any]:
+    """One operation's figures from one pass over `calls`."""
+    figures = percentiles(await time_calls(calls))
     return {
         "operation": name,
-        "n": len(samples),
+        "n": len(calls),
         **{f"{k}_ms": v for k, v in figures.items()},
         "target_p99_ms": TARGET_MS,
         "passed": figures["p99"] < TARGET_MS,
+    }
+
+
+def median_round(name: str, rounds: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """One operation's figures from its median round by p99, with every round's p99."""
+    figures = sorted((percentiles(samples) for samples in rounds), key=lambda f: f["p99"])
+    median = figures[len(figures) // 2]
+    return {
+        "operation": name,
+        "n": len(rounds[0]),
+        "rounds": len(rounds),
+        **{f"{k}_ms": v for k, v in median.items()},
+        "rounds_p99_ms": [f["p99"] for f in figures],
+        "target_p99_ms": TARGET_MS,
+        "passed": median["p99"] < TARGET_MS,
     }
 
 
@@ -175,8 +207,11 @@ def _operations(
     members: int,
     samples: int,
     edges: dict[str, list[BoardRow]],
+    seed: int = SEED + 1,
 ) -> list[tuple[str, list[Callable[[], Awaitable[object]]]]]:
-    rng = random.Random(SEED + 1)
+    """Each measured operation with its calls; a different `seed` takes other members
+    (so another round's logs are new logs, not repeats)."""
+    rng = random.Random(seed)
     loggers = rng.sample(range(1, members + 1), samples)
     viewers = [rng.randint(1, members) for _ in range(samples)]
     operations: list[tuple[str, list[Callable[[], Awaitable[object]]]]] = [
@@ -219,10 +254,11 @@ async def bench(path: Path, members: int, samples: int) -> list[dict[str, Any]]:
         await service.expire()  # the first sweep after loading is a one-off catch-up
         gc.collect()
         gc.freeze()  # as the bot does once it is ready (bot.app)
-        return [
-            await measure(name, calls)
-            for name, calls in _operations(service, members, samples, edges)
-        ]
+        timed: dict[str, list[list[int]]] = {}
+        for round_ in range(ROUNDS):
+            for name, calls in _operations(service, members, samples, edges, SEED + 1 + round_):
+                timed.setdefault(name, []).append(await time_calls(calls))
+        return [median_round(name, rounds) for name, rounds in timed.items()]
     finally:
         await db.close()
 
@@ -337,8 +373,20 @@ def run_size(members: int, logs: int, samples: int, *, pin: bool) -> dict[str, A
     print(f"\nStreak storage: {members:,} members ({hidden:,} hidden), {log_count:,} logs")
     print(f"Measured on {'all cores' if cores is None else f'one core (CPU {cores})'}")
     print(f"Load average before measuring: {load_before}")
+    print(f"Each operation's median round of {ROUNDS} (by p99), and every round's p99:")
     print_table(
-        rows, ["operation", "n", "p50_ms", "p90_ms", "p99_ms", "max_ms", "target_p99_ms", "passed"]
+        rows,
+        [
+            "operation",
+            "n",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "max_ms",
+            "rounds_p99_ms",
+            "target_p99_ms",
+            "passed",
+        ],
     )
     print(
         f"\nDatabase size: {size / 1e6:.1f} MB (built in {build_s:.1f} s at schema 3,"
