@@ -90,6 +90,16 @@ def load_average() -> list[float] | None:
         return None
 
 
+def storage_reads() -> int | None:
+    """Bytes this process has read from storage devices so far (not from the page cache);
+    None where the system does not say (Linux's /proc/self/io)."""
+    try:
+        lines = Path("/proc/self/io").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in lines if line.startswith("read_bytes:")), None)
+
+
 def git_revision() -> dict[str, Any] | None:
     """The commit measured, and whether the working tree had uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
