@@ -774,10 +774,11 @@ def test_backup_of_a_file_that_is_not_a_database(env: Env, tmp_path: Path) -> No
 async def test_backup_while_another_connection_keeps_writing(
     env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bot's own connection (WAL, automatic checkpoints off) commits row after row
-    while `backbone backup` runs: the copy holds every row committed before the backup
-    started, in order and without gaps, although the database file alone does not."""
+    """The bot's own connection (WAL, no checkpoint) commits row after row while
+    `backbone backup` runs: the copy holds every row committed before the backup started,
+    in order and without gaps, although the database file alone does not."""
     monkeypatch.setattr(connection, "CHECKPOINT_INTERVAL", 3600.0)  # all of it stays in WAL
+    monkeypatch.setattr(connection, "WAL_FRAMES_BOUND", 0)  # however long the WAL grows
     database = Path(env["DATABASE_PATH"])
     storage = await SqliteStorage.open(database)
     committed = 0
