@@ -88,7 +88,7 @@ def streak_stats(days: Iterable[date], today: date, target: int) -> StreakStats:
     if not 1 <= target <= 7:
         raise ValueError(f"weekly target must be 1-7, got {target}")
     logged = {d for d in days if d <= today}
-    per_week = Counter((d.toordinal() - 1) // 7 for d in logged)
+    per_week = Counter((d.toordinal() - 1) // 7 for d in logged)  # _week_number, inlined
     qualifying = sorted(week for week, count in per_week.items() if count >= target)
     this_week = _week_number(today)
 

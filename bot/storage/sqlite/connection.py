@@ -21,14 +21,14 @@ by writes): the WAL then stays bounded, at the cost of one commit in several hun
 doing the copy, instead of growing and slowing every read (each page read searches the
 WAL's index, which grows with the WAL).
 
-That thread runs only when nothing else wants the CPU (Linux's SCHED_IDLE policy, where
-the system allows it): on a host with one core, or a busy one, a checkpoint of a large
-database would otherwise take the CPU from the commands for milliseconds. A lower nice
-value was not enough: the scheduler still gave the checkpoint whole time slices of 2 to
-6 ms while a command waited (measured with `benchmarks/streaks.py`), whereas a thread
-waking up always preempts a SCHED_IDLE one at once. It is not starved: it runs in any
-idle moment, and even a saturated core gives it a slice every second or two (measured),
-which keeps the WAL short.
+The background thread runs only when nothing else wants the CPU (Linux's SCHED_IDLE
+policy, where the system allows it): on a host with one core, or a busy one, a checkpoint
+of a large database would otherwise take the CPU from the commands for milliseconds. A
+lower nice value was not enough: the scheduler still gave the checkpoint whole time
+slices of 2 to 6 ms while a command waited (measured with `benchmarks/streaks.py`),
+whereas a thread waking up always preempts a SCHED_IDLE one at once. Any idle moment is
+enough for it to keep the WAL short; a core saturated by writes gives it only a slice
+every second or two (measured), too little to keep up, which is what the bound is for.
 """
 
 from __future__ import annotations
