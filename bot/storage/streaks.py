@@ -149,6 +149,24 @@ class StreakStore(Protocol):
         A member with no logs left (`total` 0) has no row."""
         ...
 
+    def log_day(
+        self,
+        guild_id: int,
+        user_id: int,
+        day: date,
+        note: str | None,
+        logged_at: datetime,
+        *,
+        current: int,
+        best: int,
+        total: int,
+        expires_at: datetime | None,
+    ) -> None:
+        """Log a day the member has not logged, and store their streak recomputed with it:
+        what `insert_log` then `save_stats` do, in one call so that a backend can write
+        the member's month row once (/backday log's hot path)."""
+        ...
+
     def expire_streaks(self, now: datetime) -> int:
         """Zero every current streak whose last qualifying week has lapsed by `now`.
         Allowed in a read unit: it commits its own small write when there is one."""

@@ -225,17 +225,24 @@ async def test_a_raising_write_keeps_earlier_commits_and_the_next_write_works(
 
 def log_unit(user_id: int, logged: date) -> Callable[[Transaction], bool]:
     """A unit shaped like /backday log: read the member's streak, then, if the day is
-    new, log it and store a streak computed from what was read, without reading back
-    (here: current = best = total = the number of days)."""
+    new, log it with a streak computed from what was read, without reading back (here:
+    current = best = total = the number of days)."""
 
     def work(tx: Transaction) -> bool:
         streak = tx.streaks.member_streak(GUILD, user_id)
         if logged in streak.days:
             return False
-        tx.streaks.insert_log(GUILD, user_id, logged, None, NOW)
         total = len(streak.days) + 1
-        tx.streaks.save_stats(
-            GUILD, user_id, current=total, best=total, total=total, expires_at=None
+        tx.streaks.log_day(
+            GUILD,
+            user_id,
+            logged,
+            None,
+            NOW,
+            current=total,
+            best=total,
+            total=total,
+            expires_at=None,
         )
         return True
 
@@ -1012,6 +1019,51 @@ async def test_month_board_tie_breaks_follow_the_saved_streak(storage: Storage) 
     assert await storage.read(lambda tx: tx.streaks.board_rows(MONTH_BOARD, 1)) == [
         BoardRow(ALICE, 1, 3, 1)
     ]
+
+
+async def test_log_day_leaves_what_insert_log_then_save_stats_leave(storage: Storage) -> None:
+    """/backday log's one call, against its two steps for another member with the same
+    history: a first log, a log whose best is below the stored one, a log that starts a
+    month while the last one is still on show (its tie-break copies follow too), and a
+    later one that leaves the last month as it was."""
+    steps = [  # (day offset, current, best, total); day(-4) is 29 February
+        (-5, 1, 4, 1),
+        (-4, 2, 2, 2),  # the stored best stays 4
+        (-3, 3, 5, 3),  # 1 March: February is still on show (29 February is two days back)
+        (0, 1, 5, 4),  # 4 March: February keeps the copies of its time
+    ]
+
+    def month_rows(tx: Transaction, user_id: int) -> list[tuple[int, int, int]]:
+        boards = [Board(GUILD, "month", m) for m in ("2024-02", MARCH)]
+        return [
+            (r.score, r.best, r.total)
+            for b in boards
+            for r in tx.streaks.board_rows(b, 10)
+            if r.user_id == user_id
+        ]
+
+    def log(step: tuple[int, int, int, int]) -> Callable[[Transaction], None]:
+        offset, current, best, total = step
+        stats = {"current": current, "best": best, "total": total, "expires_at": None}
+
+        def work(tx: Transaction) -> None:
+            tx.streaks.log_day(GUILD, ALICE, day(offset), "rows", NOW, **stats)
+            tx.streaks.insert_log(GUILD, BOB, day(offset), "rows", NOW)
+            tx.streaks.save_stats(GUILD, BOB, **stats)
+
+        return work
+
+    for step in steps:
+        await storage.write(log(step))
+        alice, bob = await storage.read(
+            lambda tx: [
+                (tx.streaks.member_streak(GUILD, u), month_rows(tx, u)) for u in (ALICE, BOB)
+            ]
+        )
+        assert alice == bob
+    assert alice[0].days == [day(-5), day(-4), day(-3), day(0)]
+    assert alice[0].best == 5
+    assert alice[1] == [(2, 5, 3), (2, 5, 4)]  # February, March: (days, best, total)
 
 
 async def test_a_hidden_member_is_on_no_board_of_any_server(storage: Storage) -> None:

@@ -112,22 +112,35 @@ class StreakService:
         streak: MemberStreak,
         days: list[date],
         today: date,
+        log: tuple[date, str | None] | None = None,
     ) -> StreakStats:
         """Recompute the member's streak from `days` (their logs once this unit's writes
-        are done) and store it; the stats with the best as it is then stored.
+        are done) and store it, with `log` (day, note) when that day is new in `days`;
+        the stats with the best as it is then stored.
 
         Nothing is read back: the stored best is the greater of the one read and the new
         one, which holds because a unit changing the same member's logs or row after
         `streak` was read makes one of the two re-run (`StreakStore`)."""
         stats = streak_stats(days, today, streak.target)
-        tx.streaks.save_stats(
-            guild_id,
-            user_id,
-            current=stats.current,
-            best=stats.best,
-            total=stats.total,
-            expires_at=streak_expires_at(stats.lapses_on, ZoneInfo(streak.timezone)),
-        )
+        expires_at = streak_expires_at(stats.lapses_on, ZoneInfo(streak.timezone))
+        current, best, total = stats.current, stats.best, stats.total
+        if log is None:
+            tx.streaks.save_stats(
+                guild_id, user_id, current=current, best=best, total=total, expires_at=expires_at
+            )
+        else:
+            day, note = log
+            tx.streaks.log_day(
+                guild_id,
+                user_id,
+                day,
+                note,
+                self.clock(),
+                current=current,
+                best=best,
+                total=total,
+                expires_at=expires_at,
+            )
         return with_stored_best(stats, streak.best)
 
     def _recompute(self, tx: Transaction, guild_id: int, user_id: int) -> None:
@@ -155,10 +168,9 @@ class StreakService:
             if day in streak.days:  # already logged: nothing changes
                 stats = streak_stats(streak.days, today, streak.target)
                 return LogResult(False, day, today, with_stored_best(stats, streak.best))
-            tx.streaks.insert_log(guild_id, user_id, day, note, self.clock())
             days = list(streak.days)
             insort(days, day)
-            stats = self._save(tx, guild_id, user_id, streak, days, today)
+            stats = self._save(tx, guild_id, user_id, streak, days, today, log=(day, note))
             earned = stats.freezes > 0
             if earned:  # rare: compare with the history before this day
                 before = streak_stats(streak.days, today, streak.target)

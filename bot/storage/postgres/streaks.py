@@ -438,6 +438,26 @@ class PostgresStreaks:
         """Remove the member's log of that day, if there is one; sent without waiting."""
         self.conn.execute(DELETE_LOG, (guild_id, user_id, day.isoformat()))
 
+    def log_day(
+        self,
+        guild_id: int,
+        user_id: int,
+        day: date,
+        note: str | None,
+        logged_at: datetime,
+        *,
+        current: int,
+        best: int,
+        total: int,
+        expires_at: datetime | None,
+    ) -> None:
+        """`insert_log` then `save_stats`, both sent without waiting (the triggers of
+        migration 0002 keep the month row)."""
+        self.insert_log(guild_id, user_id, day, note, logged_at)
+        self.save_stats(
+            guild_id, user_id, current=current, best=best, total=total, expires_at=expires_at
+        )
+
     def save_stats(
         self,
         guild_id: int,

@@ -39,6 +39,32 @@ MEMBER_STREAK = (
 the days are sorted after)."""
 
 
+SAVE_STATS = (
+    "INSERT INTO member_stats"
+    " (guild_id, user_id, current_streak, best_streak, total_days, expires_at, hidden)"
+    " VALUES (?, ?, ?, ?, ?, ?, COALESCE("
+    "  (SELECT leaderboard_hidden FROM member_settings WHERE user_id = ?), 0))"
+    " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+    " current_streak = excluded.current_streak,"
+    " best_streak = MAX(best_streak, excluded.best_streak),"
+    " total_days = excluded.total_days, expires_at = excluded.expires_at"
+    " RETURNING best_streak, total_days"
+)
+"""Upsert the recomputed streak (a new row starts hidden if the member hid themselves)."""
+
+REFRESH_MONTHS = (
+    "UPDATE monthly_days SET best_streak = :best, total_days = :total"
+    " WHERE user_id = :user AND guild_id = :guild"
+    " AND month >= strftime('%Y-%m', (SELECT MAX(day) FROM backday_logs"
+    "  WHERE guild_id = :guild AND user_id = :user), '-2 days')"
+    " AND (best_streak, total_days) IS NOT (:best, :total)"
+)
+"""The tie-break copies on the months anyone can be in now: local dates around the world
+are at most two days apart and nobody logs after their own today, so every caller is on
+or after the member's latest day minus two days (older months keep the copies of their
+time)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _BoardSql:
     """Where one kind of board lives: its rows, their order and its histogram."""
@@ -172,6 +198,30 @@ class SqliteStreaks:
             (guild_id, user_id, day.isoformat()),
         )
 
+    def log_day(
+        self,
+        guild_id: int,
+        user_id: int,
+        day: date,
+        note: str | None,
+        logged_at: datetime,
+        *,
+        current: int,
+        best: int,
+        total: int,
+        expires_at: datetime | None,
+    ) -> None:
+        """Log a day not logged yet and store the streak recomputed with it.
+
+        The streak row is saved first, so the log's trigger starts or counts the month
+        row with the new tie-break copies in one write (migration 0007); the other month
+        anyone can see (in a month's first two days) is refreshed after, nearly always
+        finding nothing to change.
+        """
+        stored = self._upsert_stats(guild_id, user_id, current, best, total, expires_at)
+        self.insert_log(guild_id, user_id, day, note, logged_at)
+        self._refresh_months(guild_id, user_id, stored)
+
     def save_stats(
         self,
         guild_id: int,
@@ -182,36 +232,45 @@ class SqliteStreaks:
         total: int,
         expires_at: datetime | None,
     ) -> None:
-        """Store the recomputed streak.
+        """Store the recomputed streak, and its tie-break copies on the member's months.
 
         The best streak never falls: the stored best is the highest ever recomputed, so an
         undo or a raised weekly target cannot take it away. A member with no logs left has
-        no row (and starts again from nothing). A new row starts hidden if the member hid
-        themselves from the leaderboards (a first log in another server, say).
+        no row (and starts again from nothing; the logs' triggers removed their months). A
+        new row starts hidden if the member hid themselves from the leaderboards (a first
+        log in another server, say).
         """
         if total == 0:
             self.conn.execute(
                 "DELETE FROM member_stats WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
             return
+        stored = self._upsert_stats(guild_id, user_id, current, best, total, expires_at)
+        self._refresh_months(guild_id, user_id, stored)
+
+    def _upsert_stats(
+        self,
+        guild_id: int,
+        user_id: int,
+        current: int,
+        best: int,
+        total: int,
+        expires_at: datetime | None,
+    ) -> tuple[int, int]:
+        """Save the streak row; its best streak and total days as stored."""
+        expiry = None if expires_at is None else expires_at.isoformat()
+        row = self.conn.execute(
+            SAVE_STATS, (guild_id, user_id, current, best, total, expiry, user_id)
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def _refresh_months(self, guild_id: int, user_id: int, stored: tuple[int, int]) -> None:
+        """Copy the stored best streak and total days onto the member's month rows that
+        anyone's /leaderboard can show now (see monthly_days in migration 0004)."""
+        best, total = stored
         self.conn.execute(
-            "INSERT INTO member_stats"
-            " (guild_id, user_id, current_streak, best_streak, total_days, expires_at, hidden)"
-            " VALUES (?, ?, ?, ?, ?, ?, COALESCE("
-            "  (SELECT leaderboard_hidden FROM member_settings WHERE user_id = ?), 0))"
-            " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-            " current_streak = excluded.current_streak,"
-            " best_streak = MAX(best_streak, excluded.best_streak),"
-            " total_days = excluded.total_days, expires_at = excluded.expires_at",
-            (
-                guild_id,
-                user_id,
-                current,
-                best,
-                total,
-                None if expires_at is None else expires_at.isoformat(),
-                user_id,
-            ),
+            REFRESH_MONTHS,
+            {"guild": guild_id, "user": user_id, "best": best, "total": total},
         )
 
     def expire_streaks(self, now: datetime) -> int:

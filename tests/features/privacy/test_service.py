@@ -276,7 +276,9 @@ HISTOGRAMS = {"standing_counts", "month_counts"}
 
 
 def insert(conn: sqlite3.Connection, seed: dict[str, list[dict[str, Any]]]) -> None:
-    for table, rows in seed.items():
+    # Streak rows before logs, as /backday log saves them: the logs' trigger copies them
+    # onto the month rows.
+    for table, rows in sorted(seed.items(), key=lambda item: item[0] != "member_stats"):
         if table in DERIVED:
             continue
         for row in rows:

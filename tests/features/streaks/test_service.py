@@ -1222,6 +1222,35 @@ async def assert_boards_consistent(db: Database) -> None:
     )
 
 
+async def test_a_log_writes_its_month_row_once(
+    service: StreakService, db: Database, clock: FakeClock
+) -> None:
+    """Every write of a month row moves its rank index entry and runs the month_counts
+    trigger, so a log writes its row once: new, or the day counted together with the new
+    tie-break copies. Last month's row is written too only while it is still on show."""
+    await db.conn.executescript(
+        "CREATE TEMP TABLE month_writes (month TEXT NOT NULL);"
+        "CREATE TEMP TRIGGER month_row_inserted AFTER INSERT ON main.monthly_days"
+        " BEGIN INSERT INTO month_writes VALUES (new.month); END;"
+        "CREATE TEMP TRIGGER month_row_updated AFTER UPDATE ON main.monthly_days"
+        " BEGIN INSERT INTO month_writes VALUES (new.month); END;"
+    )
+
+    async def months_written(when: When) -> list[str]:
+        await db.conn.execute("DELETE FROM month_writes")
+        await service.log(GUILD, 1, when)
+        return [row[0] for row in await db.conn.execute_fetchall("SELECT month FROM month_writes")]
+
+    clock.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert await months_written("yesterday") == ["2026-11"]  # a new row
+    assert await months_written("today") == ["2026-11"]  # once, not twice
+    clock.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert await months_written("today") == ["2026-12", "2026-11"]  # November is on show
+    clock.now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert await months_written("today") == ["2026-12"]
+    await assert_boards_consistent(db)
+
+
 async def test_every_board_shares_ranks_on_ties(service: StreakService, db: Database) -> None:
     # Wednesday 18 November: 1 and 2 log yesterday and today, 3 only today.
     for user in (1, 2):
@@ -1345,12 +1374,13 @@ async def test_a_month_board_page_deep_in_a_large_board(
         stats.append((GUILD, user, rng.randint(0, best), best, len(days) + len(older)))
 
     def seed(conn: Any) -> None:
-        conn.executemany("INSERT INTO backday_logs VALUES (?, ?, ?, ?, ?)", logs)
+        # Streak rows first, as /backday log saves them: the logs' trigger copies them.
         conn.executemany(
             "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
             " total_days) VALUES (?, ?, ?, ?, ?)",
             stats,
         )
+        conn.executemany("INSERT INTO backday_logs VALUES (?, ?, ?, ?, ?)", logs)
 
     await db.write(seed)
     await assert_boards_consistent(db)
@@ -1460,7 +1490,7 @@ def assert_searches_only(sql: str, plan: list[str]) -> None:
 async def test_every_trigger_statement_is_an_index_search(db: Database) -> None:
     await seed_many(db)
     triggers = await db.read(trigger_statements)
-    assert len(triggers) == 13 + 9 + 6  # boards, schedule (posture, reminders), recaps+retention
+    assert len(triggers) == 11 + 9 + 6  # boards, schedule (posture, reminders), recaps+retention
     for name, statements in triggers.items():
         for sql in statements:
             plan = await db.read(lambda conn, sql=sql: plan_lines(conn, sql))
@@ -1535,6 +1565,40 @@ async def test_migration_0004_backfills_month_rows_and_keeps_the_boards(tmp_path
         assert (await service.leaderboard(GUILD, 1, 10)).me == RankedRow(1, BoardRow(1, 1, 2, 3))
         settings_row = await db.conn.execute_fetchall("SELECT * FROM member_settings")
         assert [tuple(r) for r in settings_row] == [(1, "Europe/Paris", 0)]
+    finally:
+        await db.close()
+
+
+async def test_migration_0007_keeps_the_month_rows_of_a_database_in_use(tmp_path: Path) -> None:
+    """Version 6 kept month rows with triggers on member_stats; 0007 replaces them, and
+    logs, undos and recomputes on the upgraded file keep the boards exact."""
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path) as raw:
+        assert await migrate(raw, target=6) == 6
+        await raw.executemany(
+            "INSERT INTO backday_logs VALUES (?, ?, ?, NULL, 'x')",
+            [(GUILD, 1, "2026-10-30"), (GUILD, 1, "2026-11-16"), (GUILD, 2, "2026-11-17")],
+        )
+        await raw.executemany(
+            "INSERT INTO member_stats (guild_id, user_id, current_streak, best_streak,"
+            " total_days) VALUES (?, ?, ?, ?, ?)",
+            [(GUILD, 1, 1, 2, 2), (GUILD, 2, 1, 1, 1)],
+        )
+        await raw.commit()
+    db = await Database.open(path)
+    try:
+        await assert_boards_consistent(db)
+        service = StreakService(SqliteStorage(db), FakeClock(WEDNESDAY))
+        for user in (1, 2, 3):
+            await service.log(GUILD, user)
+            await assert_boards_consistent(db)
+        await service.undo(GUILD, 2)
+        await assert_boards_consistent(db)
+        await on_write(db, SqliteSettings.update_guild_settings, GUILD, weekly_target=3)
+        assert await service.recompute_guild(GUILD) == 3
+        await assert_boards_consistent(db)
+        month = await service.leaderboard(GUILD, 1, 10, board="month")
+        assert [(r.row.user_id, r.row.score) for r in month.rows] == [(1, 2), (3, 1), (2, 1)]
     finally:
         await db.close()
 
